@@ -1,0 +1,5 @@
+import sys
+
+from fashion.cli import main
+
+sys.exit(main())

@@ -1,0 +1,25 @@
+"""Constants every module shares: the ten classes, their folder names, normalisation, paths."""
+from pathlib import Path
+
+# Official Fashion-MNIST names, in label order (index 0-9).
+CLASS_NAMES = (
+    "T-shirt/top", "Trouser", "Pullover", "Dress", "Coat",
+    "Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot",
+)
+# Folder names for photo trees such as ../shared/photos, in the same order.
+CLASS_SLUGS = (
+    "tshirt_top", "trouser", "pullover", "dress", "coat",
+    "sandal", "shirt", "sneaker", "bag", "ankle_boot",
+)
+UNFAMILIAR_SLUG = "not_fashion_mnist"
+NUM_CLASSES = len(CLASS_NAMES)
+IMAGE_SIZE = 28
+
+# Mean and standard deviation of the training pixels scaled to [0, 1].
+# Models normalise their own input with these, so callers pass plain [0, 1] images.
+PIXEL_MEAN = 0.2860
+PIXEL_STD = 0.3530
+
+PROJECT_DIR = Path(__file__).resolve().parent.parent
+WEIGHTS_DIR = PROJECT_DIR / "weights"
+DEFAULT_WEIGHTS = WEIGHTS_DIR / "fashion_cnn.safetensors"

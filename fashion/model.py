@@ -1,0 +1,110 @@
+"""The CNN family: small convolutional networks built from a few blocks, and a registry of named sizes.
+
+Every model takes images in [0, 1] shaped (N, 1, 28, 28), normalises them itself, and returns logits.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import torch
+from torch import nn
+
+from fashion.classes import NUM_CLASSES, PIXEL_MEAN, PIXEL_STD
+
+MAX_PARAMS = 1_500_000
+
+
+def conv_bn(c_in: int, c_out: int) -> nn.Sequential:
+    """3x3 convolution, batch norm, ReLU: the one building block. BN makes high learning rates safe."""
+    return nn.Sequential(
+        nn.Conv2d(c_in, c_out, 3, padding=1, bias=False),
+        nn.BatchNorm2d(c_out),
+        nn.ReLU(inplace=True),
+    )
+
+
+class Residual(nn.Module):
+    """Two conv_bn blocks with a skip connection, so deeper stages still train fast."""
+
+    def __init__(self, channels: int):
+        super().__init__()
+        self.body = nn.Sequential(conv_bn(channels, channels), conv_bn(channels, channels))
+
+    def forward(self, x):
+        return x + self.body(x)
+
+
+class Stage(nn.Module):
+    """Widen with one conv, optionally refine with residual blocks, then halve the resolution."""
+
+    def __init__(self, c_in: int, c_out: int, residual_blocks: int):
+        super().__init__()
+        self.conv = conv_bn(c_in, c_out)
+        self.blocks = nn.Sequential(*[Residual(c_out) for _ in range(residual_blocks)])
+        self.pool = nn.MaxPool2d(2)
+
+    def forward(self, x):
+        return self.pool(self.blocks(self.conv(x)))
+
+
+@dataclass(frozen=True)
+class Architecture:
+    """A named size of the family: channel widths of the three stages and residual blocks in each."""
+    widths: tuple[int, int, int]
+    residual_blocks: tuple[int, int, int] = (0, 0, 0)
+    description: str = ""
+
+
+ARCHITECTURES = {
+    # ~30k parameters: fast enough to pass 90% within seconds on two CPU cores (the live default).
+    "fast": Architecture((16, 32, 64), description="3 conv layers, 16-32-64 channels"),
+    # ~100k parameters: a little slower, a little more accurate.
+    "medium": Architecture((32, 64, 128), description="3 conv layers, 32-64-128 channels"),
+    # ~1.2M parameters: the shipped model; too slow to enjoy watching on a CPU.
+    "resnet": Architecture((48, 96, 192), (0, 1, 1), description="ResNet-style, 48-96-192 channels, 7 conv layers"),
+}
+DEFAULT_ARCH = "fast"
+
+
+class FashionCNN(nn.Module):
+    """Three stages take 28x28 down to 3x3, then one linear layer."""
+
+    def __init__(self, arch: str = DEFAULT_ARCH):
+        super().__init__()
+        spec = ARCHITECTURES[arch]
+        w1, w2, w3 = spec.widths
+        self.arch = arch
+        self.register_buffer("mean", torch.tensor(PIXEL_MEAN), persistent=False)
+        self.register_buffer("std", torch.tensor(PIXEL_STD), persistent=False)
+        self.features = nn.Sequential(
+            Stage(1, w1, spec.residual_blocks[0]),
+            Stage(w1, w2, spec.residual_blocks[1]),
+            Stage(w2, w3, spec.residual_blocks[2]),
+        )
+        # Flatten the 3x3 map rather than pool it away: where a shape sits (a sleeve, a heel) matters.
+        self.head = nn.Linear(w3 * 9, NUM_CLASSES)
+
+    def embed(self, x: torch.Tensor) -> torch.Tensor:
+        """Features before the classifier (used by the unfamiliar-item score)."""
+        return self.features((x - self.mean) / self.std).flatten(1)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.head(self.embed(x))
+
+
+def build_model(arch: str = DEFAULT_ARCH, generator: torch.Generator | None = None) -> FashionCNN:
+    """A freshly initialised model; with a generator its weights depend only on that generator's seed."""
+    if arch not in ARCHITECTURES:
+        raise ValueError(f"Unknown architecture {arch!r}; choose one of {', '.join(ARCHITECTURES)}.")
+    model = FashionCNN(arch)
+    for module in model.modules():
+        if isinstance(module, (nn.Conv2d, nn.Linear)):
+            # Seeded per model rather than through the global RNG, so parallel sessions cannot disturb it.
+            nn.init.kaiming_normal_(module.weight, nonlinearity="relu", generator=generator)
+            if module.bias is not None:
+                nn.init.zeros_(module.bias)
+    return model.to(memory_format=torch.channels_last)
+
+
+def count_params(model: nn.Module) -> int:
+    return sum(p.numel() for p in model.parameters())
