@@ -1,0 +1,22 @@
+"""Fashion-MNIST, live: train a small CNN and watch it learn, browse its mistakes, classify your own clothes.
+
+Run with `make run` (or `streamlit run app.py`). This page only wires the tabs together; each tab is
+one function in fashion/ui/, and all the machine learning lives in the fashion package.
+"""
+import streamlit as st
+
+from fashion.ui import classify_tab, mistakes_tab, sidebar, train_tab
+
+st.set_page_config(page_title="Fashion-MNIST, live", page_icon="👕", layout="wide")
+st.title("👕 Fashion-MNIST, live")
+st.caption("Train a small CNN on 70,000 Zalando clothing thumbnails, see what it gets wrong, "
+           "and try it on your own clothes.")
+
+sidebar.render()
+train, mistakes, classify = st.tabs(["Train a model", "Mistakes", "Classify your clothes"])
+with train:
+    train_tab.render()
+with mistakes:
+    mistakes_tab.render()
+with classify:
+    classify_tab.render()

@@ -1,0 +1,207 @@
+"""Command line: python -m fashion {train, evaluate, classify, bench, download} --help."""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import sys
+import time
+from dataclasses import asdict, fields
+from pathlib import Path
+
+import torch
+
+from fashion.classes import CLASS_NAMES, DEFAULT_WEIGHTS
+from fashion.data import DataError, load_fashion_mnist
+from fashion.weights import WeightsError
+
+CONFIG_HELP = {
+    "arch": "architecture: one of fashion.model.ARCHITECTURES",
+    "epochs": "passes over the 60,000 training images",
+    "batch_size": "images per training step",
+    "lr": "peak learning rate",
+    "optimizer": "sgd (Nesterov momentum) or adamw",
+    "schedule": "learning-rate schedule: onecycle, cosine or constant",
+    "augment": "random mirror, shift and erasing of training images",
+    "label_smoothing": "share of the target spread over the other classes",
+    "weight_decay": "L2 penalty on the weights",
+    "seed": "random seed: same seed and settings give the same model",
+    "eval_every": "steps between evaluations on the test set",
+    "max_steps": "stop after this many steps (0: no cap); for quick checks",
+}
+
+
+def add_config_options(parser: argparse.ArgumentParser) -> None:
+    """One option per TrainConfig field, with the dataclass's defaults, so the two never drift apart."""
+    from fashion.train import TrainConfig
+
+    for field in fields(TrainConfig):
+        default = getattr(TrainConfig(), field.name)
+        flag = "--" + field.name.replace("_", "-")
+        if isinstance(default, bool):
+            parser.add_argument(flag, action=argparse.BooleanOptionalAction, default=default,
+                                help=CONFIG_HELP.get(field.name, field.name))
+        else:
+            parser.add_argument(flag, type=type(default), default=default,
+                                help=f"{CONFIG_HELP.get(field.name, field.name)} (default: {default})")
+
+
+def set_threads(threads: int | None) -> None:
+    torch.set_num_threads(threads or os.cpu_count() or 1)
+
+
+def cmd_train(args) -> int:
+    from tqdm import tqdm
+
+    from fashion.evaluate import evaluate
+    from fashion.train import DoneEvent, EvalEvent, StepEvent, TrainConfig, train
+    from fashion.weights import save_model
+
+    config = TrainConfig(**{f.name: getattr(args, f.name) for f in fields(TrainConfig)}).validate()
+    data = load_fashion_mnist()
+    test_acc = float("nan")
+    with tqdm(desc="training", unit="step", dynamic_ncols=True) as bar:
+        for event in train(config, data):
+            if isinstance(event, StepEvent):
+                bar.total = event.total_steps
+                bar.update(1)
+                bar.set_postfix(epoch=event.epoch, loss=f"{event.loss:.3f}", train=f"{event.train_accuracy:.3f}",
+                                test=f"{test_acc:.4f}", img_s=f"{event.images_per_s:.0f}", refresh=False)
+            elif isinstance(event, EvalEvent):
+                test_acc = event.report.accuracy
+            elif isinstance(event, DoneEvent):
+                done = event
+    report = evaluate(done.model, data.test_images, data.test_labels, mirror=args.mirror)
+    metadata = {
+        "config": asdict(config), "test_accuracy": report.accuracy, "per_class": report.per_class,
+        "mirror": args.mirror, "training_time_s": round(done.elapsed_s, 1), "steps": done.step,
+        "machine": f"{platform.machine()}, {os.cpu_count()} cores, torch {torch.__version__}, "
+                   f"{torch.get_num_threads()} threads",
+        "created": time.strftime("%Y-%m-%d %H:%M:%S"),
+    }
+    save_model(done.model, args.out, metadata)
+    print(f"test accuracy {report.accuracy:.4f} ({'with' if args.mirror else 'without'} mirror averaging) "
+          f"after {done.step} steps in {done.elapsed_s:.0f} s; saved to {args.out}")
+    return 0
+
+
+def cmd_evaluate(args) -> int:
+    from fashion.evaluate import report_from_probs
+    from fashion.model import count_params
+    from fashion.predict import Classifier
+
+    classifier = Classifier.load(args.model)
+    data = load_fashion_mnist()
+    start = time.perf_counter()
+    probs = classifier.probs(data.test_images)
+    seconds = time.perf_counter() - start
+    report = report_from_probs(probs, data.test_labels)
+    result = {
+        "model": str(args.model), "arch": classifier.model.arch, "params": count_params(classifier.model),
+        "accuracy": report.accuracy, "per_class": report.per_class, "confusion": report.confusion,
+        "mirror": classifier.mirror, "images": len(data.test_labels), "seconds": round(seconds, 3),
+    }
+    if args.json:
+        print(json.dumps(result))
+        return 0
+    print(f"{args.model}: {result['arch']}, {result['params']:,} parameters, mirror averaging {classifier.mirror}")
+    print(f"test accuracy {report.accuracy:.4f} on {len(data.test_labels)} images in {seconds:.2f} s")
+    for name, acc in zip(CLASS_NAMES, report.per_class):
+        print(f"  {name:12s} {acc:.4f}")
+    return 0
+
+
+def classify_one(classifier, file: str) -> dict:
+    from fashion.images import ImageError, decode_image
+    from fashion.photo import prepare_photo
+
+    try:
+        prepared = prepare_photo(decode_image(file))
+    except ImageError as e:
+        return {"file": file, "error": str(e)}
+    p = classifier.classify(prepared.image)
+    return {"file": file, "index": p.index, "label": p.label, "confidence": round(p.confidence, 4),
+            "top": [[label, round(prob, 4)] for label, prob in p.top],
+            "unfamiliar": p.unfamiliar, "unfamiliar_score": round(p.unfamiliar_score, 4)}
+
+
+def cmd_classify(args) -> int:
+    from fashion.predict import Classifier
+
+    classifier = Classifier.load(args.model)
+    failed = False
+    for file in args.files:
+        result = classify_one(classifier, file)
+        failed |= "error" in result
+        if args.json:
+            print(json.dumps(result), flush=True)
+        elif "error" in result:
+            print(f"{file}: {result['error']}", flush=True)
+        else:
+            flag = "  (does not look like any of the ten classes)" if result["unfamiliar"] else ""
+            print(f"{file}: {result['label']} ({result['confidence']:.1%}){flag}", flush=True)
+    return 2 if failed else 0
+
+
+def cmd_bench(args) -> int:
+    from tqdm import tqdm
+
+    from fashion.bench import format_bench, run_bench
+
+    with tqdm(desc="bench", bar_format="{desc}: {elapsed} {postfix}", disable=args.json) as bar:
+        result = run_bench(progress=lambda text: bar.set_postfix_str(text))
+    print(json.dumps(result) if args.json else format_bench(result))
+    return 0
+
+
+def cmd_download(args) -> int:
+    from fashion.data import download
+
+    print(f"Fashion-MNIST is in {download()}")
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m fashion", description=__doc__)
+    parser.add_argument("--threads", type=int, default=None, help="torch threads (default: all cores)")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    p = sub.add_parser("train", help="train a model and save it as .safetensors")
+    add_config_options(p)
+    p.add_argument("--mirror", action=argparse.BooleanOptionalAction, default=True,
+                   help="average each prediction with its mirror image when the model is used")
+    p.add_argument("--out", type=Path, default=Path("runs/model.safetensors"), help="where to save the model")
+    p.set_defaults(run=cmd_train)
+
+    p = sub.add_parser("evaluate", help="test accuracy, per class, of a saved model")
+    p.add_argument("--model", type=Path, default=DEFAULT_WEIGHTS, help="a .safetensors model (default: shipped)")
+    p.add_argument("--json", action="store_true", help="print one JSON object")
+    p.set_defaults(run=cmd_evaluate)
+
+    p = sub.add_parser("classify", help="classify image files (photos, drawings, 28x28 images)")
+    p.add_argument("--model", type=Path, default=DEFAULT_WEIGHTS, help="a .safetensors model (default: shipped)")
+    p.add_argument("--json", action="store_true", help="print one JSON object per file, one per line")
+    p.add_argument("files", nargs="+", metavar="FILE")
+    p.set_defaults(run=cmd_classify)
+
+    p = sub.add_parser("bench", help="time the default live recipe to 90%% against a tutorial CNN")
+    p.add_argument("--json", action="store_true", help="print one JSON object")
+    p.set_defaults(run=cmd_bench)
+
+    p = sub.add_parser("download", help="download Fashion-MNIST with torchvision (needs internet)")
+    p.set_defaults(run=cmd_download)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    set_threads(args.threads)
+    try:
+        return args.run(args)
+    except (DataError, WeightsError, ValueError) as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130

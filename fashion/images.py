@@ -1,0 +1,127 @@
+"""The one safe way in for image files: check, decode frame 0, apply EXIF rotation, return RGB pixels.
+
+The CLI, the uploader and the camera all come through `decode_image`. Every failure becomes an
+ImageError whose message is one sentence for a person.
+"""
+from __future__ import annotations
+
+import io
+import warnings
+from pathlib import Path
+
+import numpy as np
+from PIL import Image, ImageOps
+
+ALLOWED_FORMATS = ("JPEG", "PNG", "WEBP", "BMP", "GIF")
+ALLOWED_TEXT = "a JPEG, PNG, WebP, BMP or GIF"
+MAX_BYTES = 25 * 1024 * 1024          # also the uploader's limit in .streamlit/config.toml
+MAX_PIXELS = 50_000_000               # a 48-megapixel phone photo fits; Pillow's own warning starts at 89M
+WORKING_SIDE = 1024                   # photos are shrunk to this while decoding: all we need, and fast
+
+
+class ImageError(Exception):
+    """An input we cannot classify; str(e) is a sentence to show to a person."""
+
+
+# Signatures of things people upload that are not images we read, to name them in the message.
+KNOWN_OTHERS = [
+    (b"<svg", "SVG"), (b"<?xml", "SVG or XML"), (b"%PDF", "PDF"), (b"II*\x00", "TIFF"), (b"MM\x00*", "TIFF"),
+    (b"\x00\x00\x00\x0cjP", "JPEG 2000"), (b"PK\x03\x04", "a ZIP archive"), (b"8BPS", "Photoshop"),
+]
+
+
+def describe_unknown(head: bytes) -> str:
+    if head[4:12] in (b"ftypheic", b"ftypheix", b"ftypmif1", b"ftypavif", b"ftyphevc"):
+        return "HEIC/AVIF"
+    stripped = head.lstrip()
+    for signature, name in KNOWN_OTHERS:
+        if stripped.startswith(signature):
+            return name
+    if b"<svg" in head.lower():
+        return "SVG"
+    try:
+        head.decode("utf-8")
+        return "text"
+    except UnicodeDecodeError:
+        return ""
+
+
+def not_an_image(head: bytes) -> ImageError:
+    kind = describe_unknown(head)
+    looks = f" (it looks like {kind})" if kind else ""
+    return ImageError(f"This file is not an image we can read{looks}. Please upload {ALLOWED_TEXT}.")
+
+
+def read_bytes(source) -> bytes:
+    """Bytes from a path, bytes, or a file-like object (Streamlit's UploadedFile), up to MAX_BYTES."""
+    if isinstance(source, (bytes, bytearray)):
+        data = bytes(source)
+    elif isinstance(source, (str, Path)):
+        path = Path(source)
+        if not path.is_file():
+            raise ImageError(f"There is no file at {path}.")
+        if path.stat().st_size > MAX_BYTES:
+            raise ImageError(f"This file is larger than {MAX_BYTES // 2**20} MB. Please upload a smaller image.")
+        data = path.read_bytes()
+    else:
+        data = source.read(MAX_BYTES + 1)
+    if len(data) > MAX_BYTES:
+        raise ImageError(f"This file is larger than {MAX_BYTES // 2**20} MB. Please upload a smaller image.")
+    if not data:
+        raise ImageError("This file is empty. Please upload " + ALLOWED_TEXT + ".")
+    return data
+
+
+def open_checked(data: bytes) -> Image.Image:
+    """Open the header only, with formats limited to our allowlist, and refuse oversized images."""
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            image = Image.open(io.BytesIO(data), formats=ALLOWED_FORMATS)
+    except Exception:
+        raise not_an_image(data[:64]) from None
+    width, height = image.size
+    if width * height > MAX_PIXELS:
+        raise ImageError(f"This image is {width}x{height} pixels, more than we accept "
+                         f"({MAX_PIXELS // 1_000_000} megapixels). Please upload a smaller image.")
+    if width < 1 or height < 1:
+        raise ImageError("This image has no pixels.")
+    return image
+
+
+def to_rgb(image: Image.Image) -> Image.Image:
+    """Any Pillow mode -> 8-bit RGB: 16-bit scaled, transparency composited on white, CMYK converted."""
+    if image.mode in ("I;16", "I;16L", "I;16B", "I;16N", "I", "F"):
+        values = np.asarray(image, dtype=np.float64)
+        top = 65535.0 if image.mode.startswith("I;16") or values.max() > 255 else 255.0
+        image = Image.fromarray(np.clip(values / top * 255.0 + 0.5, 0, 255).astype(np.uint8), "L")
+    if image.mode in ("RGBA", "LA", "PA", "La", "RGBa") or (image.mode == "P" and "transparency" in image.info):
+        rgba = image.convert("RGBA")
+        background = Image.new("RGBA", rgba.size, (255, 255, 255, 255))
+        return Image.alpha_composite(background, rgba).convert("RGB")
+    return image.convert("RGB")
+
+
+def decode_image(source, max_side: int = WORKING_SIDE) -> np.ndarray:
+    """Decode an image file safely into an RGB uint8 array (H, W, 3), longest side at most max_side."""
+    data = read_bytes(source)
+    image = open_checked(data)
+    try:
+        image.seek(0)                   # frame 0 only for animations
+        if image.format == "JPEG":
+            image.draft("RGB", (max_side, max_side))   # let libjpeg decode at 1/2, 1/4 or 1/8 scale
+        image.load()
+        image = ImageOps.exif_transpose(image)
+        image = to_rgb(image)
+        image.thumbnail((max_side, max_side), Image.Resampling.BOX)
+        return np.asarray(image, dtype=np.uint8).copy()
+    except ImageError:
+        raise
+    except Exception:
+        raise ImageError("This image file is damaged or incomplete, so it could not be read. "
+                         "Please upload another copy.") from None
+
+
+def to_gray(rgb: np.ndarray) -> np.ndarray:
+    """ITU-R 601 luma, as Pillow's convert('L') does, in float32 [0, 255]."""
+    return rgb[..., 0] * np.float32(0.299) + rgb[..., 1] * np.float32(0.587) + rgb[..., 2] * np.float32(0.114)

@@ -1,0 +1,149 @@
+"""Background training jobs and the process-wide queue that limits how many train at once.
+
+A job trains in a worker thread that never touches the UI: it only records events. The UI polls
+`job.snapshot()`. The queue is shared by every browser session of one server process, so a single
+two-core machine stays usable: by default one job trains while the others wait their turn.
+"""
+from __future__ import annotations
+
+import itertools
+import threading
+import time
+from collections import deque
+from dataclasses import dataclass, field
+from typing import Callable
+
+from fashion.data import FashionMNIST
+from fashion.train import DoneEvent, EvalEvent, StepEvent, TrainConfig, train
+
+QUEUED, RUNNING, DONE, STOPPED, CANCELLED, FAILED = "queued", "running", "done", "stopped", "cancelled", "failed"
+FINISHED = (DONE, STOPPED, CANCELLED, FAILED)
+
+
+@dataclass
+class Snapshot:
+    """A consistent copy of a job's progress for drawing; the lists are copies, safe to keep."""
+    state: str
+    position: int                    # jobs ahead in the queue (0 when running or finished)
+    latest: StepEvent | None
+    steps: list[int]
+    losses: list[float]
+    train_accuracy: list[float]
+    evals: list[EvalEvent]
+    result: DoneEvent | None
+    error: str | None
+
+
+@dataclass(eq=False)   # compared by identity: jobs live in sets and queues
+class TrainingJob:
+    config: TrainConfig
+    alive: Callable[[], bool] = lambda: True   # False once the session that asked for it has gone
+    id: int = field(default_factory=itertools.count(1).__next__)
+    state: str = QUEUED
+    stop_event: threading.Event = field(default_factory=threading.Event)
+    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+    _latest: StepEvent | None = None
+    _steps: list = field(default_factory=list)
+    _losses: list = field(default_factory=list)
+    _train_accuracy: list = field(default_factory=list)
+    _evals: list = field(default_factory=list)
+    result: DoneEvent | None = None
+    error: str | None = None
+    queue: "JobQueue | None" = None
+
+    def stop(self) -> None:
+        """Ask the job to stop; a running job stops before its next batch, a queued one never starts."""
+        self.stop_event.set()
+        if self.queue is not None:
+            self.queue.wake()
+
+    @property
+    def finished(self) -> bool:
+        return self.state in FINISHED
+
+    def record(self, event) -> None:
+        with self._lock:
+            if isinstance(event, StepEvent):
+                self._latest = event
+                self._steps.append(event.step)
+                self._losses.append(event.loss)
+                self._train_accuracy.append(event.train_accuracy)
+            elif isinstance(event, EvalEvent):
+                self._evals.append(event)
+            elif isinstance(event, DoneEvent):
+                self.result = event
+
+    def snapshot(self) -> Snapshot:
+        position = self.queue.position(self) if self.queue is not None else 0
+        with self._lock:
+            return Snapshot(self.state, position, self._latest, list(self._steps), list(self._losses),
+                            list(self._train_accuracy), list(self._evals), self.result, self.error)
+
+
+class JobQueue:
+    """At most `max_running` jobs train at once; later ones wait in order and can be cancelled."""
+
+    def __init__(self, load_data: Callable[[], FashionMNIST], max_running: int = 1):
+        self.load_data = load_data
+        self.max_running = max_running
+        self._cond = threading.Condition()
+        self._waiting: deque[TrainingJob] = deque()
+        self._running: set[TrainingJob] = set()
+
+    def submit(self, config: TrainConfig, alive: Callable[[], bool] = lambda: True) -> TrainingJob:
+        config.validate()   # refuse bad settings now, in the caller's thread, not later in the worker
+        job = TrainingJob(config, alive, queue=self)
+        with self._cond:
+            self._waiting.append(job)
+        threading.Thread(target=self._work, args=(job,), name=f"training-job-{job.id}", daemon=True).start()
+        return job
+
+    def position(self, job: TrainingJob) -> int:
+        with self._cond:
+            return self._waiting.index(job) if job in self._waiting else 0
+
+    def running(self) -> int:
+        with self._cond:
+            return len(self._running)
+
+    def waiting(self) -> int:
+        with self._cond:
+            return len(self._waiting)
+
+    def wake(self) -> None:
+        with self._cond:
+            self._cond.notify_all()
+
+    def _wait_for_slot(self, job: TrainingJob) -> bool:
+        """Block until it is this job's turn; False if it was cancelled while waiting."""
+        with self._cond:
+            while True:
+                if job.stop_event.is_set() or not job.alive():
+                    self._waiting.remove(job)
+                    job.state = CANCELLED
+                    self._cond.notify_all()
+                    return False
+                if self._waiting[0] is job and len(self._running) < self.max_running:
+                    self._waiting.popleft()
+                    self._running.add(job)
+                    job.state = RUNNING
+                    return True
+                self._cond.wait(timeout=1.0)   # also wakes to re-check alive()
+
+    def _work(self, job: TrainingJob) -> None:
+        if not self._wait_for_slot(job):
+            return
+        try:
+            for event in train(job.config, self.load_data(), job.stop_event):
+                job.record(event)
+                if not job.alive():
+                    job.stop_event.set()   # nobody is watching: stop burning the CPU
+            gone = not job.alive()
+            job.state = CANCELLED if gone else STOPPED if job.result.stopped else DONE
+        except Exception as e:   # a failed job must free its slot and say why, never kill the server
+            job.error = f"{type(e).__name__}: {e}"
+            job.state = FAILED
+        finally:
+            with self._cond:
+                self._running.discard(job)
+                self._cond.notify_all()

@@ -1,0 +1,116 @@
+"""Turn a photo of a garment into the 28x28 image a Fashion-MNIST model expects.
+
+Fashion-MNIST items are catalogue shots, trimmed to the item, longest edge scaled to 28 px, centred,
+negated (bright item on black). A phone photo has a background, so we first find the item (GrabCut
+seeded with a central rectangle), then render the masked item the dataset's way.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import cv2
+import numpy as np
+
+from fashion.classes import IMAGE_SIZE
+from fashion.images import ImageError, to_gray
+
+SEGMENT_SIDE = 160        # GrabCut runs at this size: enough for a garment's outline, and fast
+RECT_INSET = 0.04         # GrabCut's "probably the item" rectangle, this fraction in from each edge
+GRABCUT_ITERATIONS = 4
+MIN_ITEM_FRACTION = 0.01  # a mask smaller than this share of the image means segmentation failed
+MIN_SIDE = 8              # images thinner than this (1x1, 2000x3) hold no item to classify
+
+
+class NoItemError(ImageError):
+    """The image decoded fine but shows nothing we can classify (blank, or a sliver of pixels)."""
+
+
+NO_ITEM = "We could not find an item of clothing in this picture. Try a photo with the whole item in view."
+
+
+@dataclass
+class PhotoInput:
+    image: np.ndarray          # float32 (28, 28) in [0, 1]: what the model sees
+    mask: np.ndarray           # bool (H, W) at the size of `rgb`: where we think the item is
+    box: tuple[int, int, int, int]   # x0, y0, x1, y1 of the item in `rgb`
+    rgb: np.ndarray            # the decoded photo the mask refers to
+
+
+def is_dataset_like(rgb: np.ndarray) -> bool:
+    """A 28x28 image is taken as already in the dataset's form (e.g. an exported test image)."""
+    return rgb.shape[0] == IMAGE_SIZE and rgb.shape[1] == IMAGE_SIZE
+
+
+def segment(rgb: np.ndarray) -> np.ndarray:
+    """Boolean mask of the item: GrabCut on a small copy, then the largest component with holes filled."""
+    h, w = rgb.shape[:2]
+    scale = SEGMENT_SIDE / max(h, w)
+    small = cv2.resize(rgb, (max(1, round(w * scale)), max(1, round(h * scale))), interpolation=cv2.INTER_AREA)
+    sh, sw = small.shape[:2]
+    dx, dy = max(1, round(sw * RECT_INSET)), max(1, round(sh * RECT_INSET))
+    labels = np.zeros((sh, sw), np.uint8)
+    bgd, fgd = np.zeros((1, 65), np.float64), np.zeros((1, 65), np.float64)
+    cv2.setRNGSeed(0)   # GrabCut's colour models start from k-means: seed it so answers are repeatable
+    cv2.grabCut(np.ascontiguousarray(small[..., ::-1]), labels, (dx, dy, sw - 2 * dx, sh - 2 * dy),
+                bgd, fgd, GRABCUT_ITERATIONS, cv2.GC_INIT_WITH_RECT)
+    mask = np.isin(labels, (cv2.GC_FGD, cv2.GC_PR_FGD)).astype(np.uint8)
+    mask = largest_component(mask)
+    return cv2.resize(mask, (w, h), interpolation=cv2.INTER_NEAREST).astype(bool)
+
+
+def largest_component(mask: np.ndarray) -> np.ndarray:
+    """Keep the biggest connected blob and fill its holes (a garment is one solid piece)."""
+    count, labels, stats, _ = cv2.connectedComponentsWithStats(mask, connectivity=8)
+    if count <= 1:
+        return np.zeros_like(mask)
+    biggest = 1 + int(np.argmax(stats[1:, cv2.CC_STAT_AREA]))
+    blob = (labels == biggest).astype(np.uint8)
+    contours, _ = cv2.findContours(blob, cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_SIMPLE)
+    return cv2.drawContours(np.zeros_like(blob), contours, -1, 1, thickness=cv2.FILLED)
+
+
+def render_like_dataset(gray: np.ndarray, mask: np.ndarray | None = None) -> np.ndarray:
+    """Crop to the item, negate, stretch its shading, longest edge to 28 px, centred on black."""
+    if mask is None:
+        mask = np.ones(gray.shape, bool)
+    ys, xs = np.nonzero(mask)
+    y0, y1, x0, x1 = ys.min(), ys.max() + 1, xs.min(), xs.max() + 1
+    item = 255.0 - gray[y0:y1, x0:x1]
+    inside = mask[y0:y1, x0:x1]
+    low, high = np.percentile(item[inside], (2, 98))
+    # Keep the item's own shading (the dataset is not silhouettes) but never let it sink into the black.
+    shaded = 0.3 + 0.7 * np.clip((item - low) / max(high - low, 1.0), 0, 1)
+    item = np.where(inside, shaded, 0.0).astype(np.float32)
+    return fit_to_square(item)
+
+
+def fit_to_square(item: np.ndarray, size: int = IMAGE_SIZE) -> np.ndarray:
+    """Scale so the longest edge is `size` px (area resampling), centred on a black square."""
+    h, w = item.shape
+    scale = size / max(h, w)
+    nh, nw = max(1, round(h * scale)), max(1, round(w * scale))
+    small = cv2.resize(item, (nw, nh), interpolation=cv2.INTER_AREA)
+    out = np.zeros((size, size), np.float32)
+    top, left = (size - nh) // 2, (size - nw) // 2
+    out[top:top + nh, left:left + nw] = small
+    return np.clip(out, 0.0, 1.0)
+
+
+def prepare_photo(rgb: np.ndarray) -> PhotoInput:
+    """Find the item in an RGB photo and render it as a 28x28 dataset-style image."""
+    h, w = rgb.shape[:2]
+    gray = to_gray(rgb)
+    if is_dataset_like(rgb):
+        # Already dataset-shaped; flip polarity if it is dark-on-light like a scan or a drawing.
+        border = np.concatenate([gray[0], gray[-1], gray[:, 0], gray[:, -1]])
+        image = gray / 255.0 if border.mean() < 128 else 1.0 - gray / 255.0
+        return PhotoInput(image.astype(np.float32), np.ones((h, w), bool), (0, 0, w, h), rgb)
+    if min(h, w) < MIN_SIDE or gray.std() < 2.0:
+        raise NoItemError(NO_ITEM)
+    mask = segment(rgb)
+    if mask.mean() < MIN_ITEM_FRACTION:
+        # GrabCut lost the item, typically one that fills the frame and touches its edges.
+        mask = np.ones((h, w), bool)
+    ys, xs = np.nonzero(mask)
+    box = (int(xs.min()), int(ys.min()), int(xs.max()) + 1, int(ys.max()) + 1)
+    return PhotoInput(render_like_dataset(gray, mask), mask, box, rgb)

@@ -1,0 +1,70 @@
+"""Classify 28x28 inputs: probabilities, top classes, an unfamiliar-item score, and a saliency map."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from fashion.classes import CLASS_NAMES, DEFAULT_WEIGHTS
+from fashion.evaluate import predict_probs
+from fashion.model import FashionCNN
+from fashion.weights import load_model
+
+# 1 - max probability above this raises the "does not look like any of the ten" warning.
+UNFAMILIAR_THRESHOLD = 0.5
+
+
+@dataclass
+class Prediction:
+    index: int
+    label: str
+    confidence: float
+    probs: list[float]                 # all ten, in class order
+    top: list[tuple[str, float]]       # the three best, best first
+    unfamiliar_score: float            # higher: less like any of the ten classes
+    unfamiliar: bool
+
+
+class Classifier:
+    """A trained model with its metadata, ready to classify single images or batches."""
+
+    def __init__(self, model: FashionCNN, metadata: dict | None = None):
+        self.model = model.eval()
+        self.metadata = metadata or {}
+        # Mirror averaging is part of how a model is meant to be used; the weights file says so.
+        self.mirror = bool(self.metadata.get("mirror", True))
+
+    @classmethod
+    def load(cls, path: Path = DEFAULT_WEIGHTS) -> "Classifier":
+        return cls(*load_model(path))
+
+    def probs(self, images: torch.Tensor) -> torch.Tensor:
+        return predict_probs(self.model, images, mirror=self.mirror)
+
+    def classify(self, image: np.ndarray) -> Prediction:
+        """Classify one float image (28, 28) in [0, 1], bright item on black."""
+        x = torch.from_numpy(np.ascontiguousarray(image, dtype=np.float32)).view(1, 1, 28, 28)
+        probs = self.probs(x)[0]
+        return make_prediction(probs)
+
+    def saliency(self, image: np.ndarray, index: int) -> np.ndarray:
+        """Which pixels drove the score of class `index`: |gradient x input|, smoothed, scaled to [0, 1]."""
+        x = torch.from_numpy(np.ascontiguousarray(image, dtype=np.float32)).view(1, 1, 28, 28).requires_grad_()
+        self.model.zero_grad(set_to_none=True)
+        self.model(x)[0, index].backward()
+        heat = (x.grad * x).abs()[0, 0]
+        heat = torch.nn.functional.avg_pool2d(heat[None, None], 3, stride=1, padding=1)[0, 0]
+        return (heat / heat.max().clamp(min=1e-12)).detach().numpy()
+
+
+def make_prediction(probs: torch.Tensor) -> Prediction:
+    confidence, index = probs.max(0)
+    order = probs.argsort(descending=True)[:3]
+    score = 1.0 - confidence.item()
+    return Prediction(
+        index=int(index), label=CLASS_NAMES[int(index)], confidence=confidence.item(), probs=probs.tolist(),
+        top=[(CLASS_NAMES[i], probs[i].item()) for i in order.tolist()],
+        unfamiliar_score=score, unfamiliar=score > UNFAMILIAR_THRESHOLD,
+    )

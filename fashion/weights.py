@@ -1,0 +1,112 @@
+"""Save and load models as safetensors with metadata. Never pickle: a pickle is code, and is refused."""
+from __future__ import annotations
+
+import json
+import os
+import struct
+import tempfile
+from pathlib import Path
+
+import torch
+from safetensors import SafetensorError
+from safetensors.torch import load as load_tensors
+from safetensors.torch import save as save_tensors
+
+from fashion.classes import CLASS_NAMES
+from fashion.model import ARCHITECTURES, FashionCNN, build_model, count_params
+
+MAX_MODEL_BYTES = 50 * 1024 * 1024   # our largest architecture is ~5 MB
+
+
+class WeightsError(Exception):
+    """A model file that cannot be used; the message says why in a sentence."""
+
+
+def model_bytes(model: FashionCNN, metadata: dict) -> bytes:
+    """The model as safetensors bytes; metadata values are stored as JSON strings."""
+    meta = {"arch": model.arch, "class_names": list(CLASS_NAMES), "params": count_params(model), **metadata}
+    tensors = {name: t.detach().contiguous() for name, t in model.state_dict().items()}
+    return save_tensors(tensors, metadata={key: json.dumps(value) for key, value in meta.items()})
+
+
+def atomic_write(path: Path, data: bytes) -> None:
+    """Write to a temporary file beside `path`, then rename: readers never see half a file."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as f:
+            f.write(data)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def save_model(model: FashionCNN, path: Path, metadata: dict) -> None:
+    atomic_write(path, model_bytes(model, metadata))
+
+
+def read_metadata(data: bytes) -> dict:
+    """Parse the safetensors header ourselves, so metadata is readable from bytes as well as files."""
+    if len(data) < 8:
+        raise WeightsError("This model file is empty or truncated.")
+    (header_len,) = struct.unpack("<Q", data[:8])
+    if header_len > len(data) - 8:
+        raise WeightsError("This model file is truncated or is not a safetensors file.")
+    try:
+        header = json.loads(data[8:8 + header_len])
+        return {key: json.loads(value) for key, value in header.get("__metadata__", {}).items()}
+    except (ValueError, AttributeError) as e:
+        raise WeightsError("This model file's header is not valid safetensors metadata.") from e
+
+
+def refuse_pickle(data: bytes) -> None:
+    # torch.save writes a zip archive (PK..) or, in old versions, a raw pickle (0x80 protocol byte).
+    if data[:4] == b"PK\x03\x04" or data[:1] == b"\x80":
+        raise WeightsError("This looks like a PyTorch pickle (.pt/.pth) file. Pickles can run code, so only "
+                           ".safetensors model files are accepted.")
+
+
+def load_model_bytes(data: bytes) -> tuple[FashionCNN, dict]:
+    """Check a safetensors model against its architecture and return it in eval mode with its metadata."""
+    if len(data) > MAX_MODEL_BYTES:
+        raise WeightsError(f"This model file is larger than {MAX_MODEL_BYTES // 2**20} MB; ours are far smaller.")
+    refuse_pickle(data)
+    metadata = read_metadata(data)
+    arch = metadata.get("arch")
+    if arch not in ARCHITECTURES:
+        raise WeightsError(f"This model file names an unknown architecture ({arch!r}).")
+    if metadata.get("class_names", list(CLASS_NAMES)) != list(CLASS_NAMES):
+        raise WeightsError("This model file was trained for other classes than Fashion-MNIST's ten.")
+    try:
+        tensors = load_tensors(data)
+    except SafetensorError as e:
+        raise WeightsError(f"This model file is not a valid safetensors file ({e}).") from e
+    model = build_model(arch)
+    check_tensors(model, tensors)
+    model.load_state_dict(tensors)
+    return model.eval(), metadata
+
+
+def check_tensors(model: FashionCNN, tensors: dict[str, torch.Tensor]) -> None:
+    expected = {name: t.shape for name, t in model.state_dict().items()}
+    if set(tensors) != set(expected):
+        missing, extra = sorted(set(expected) - set(tensors)), sorted(set(tensors) - set(expected))
+        raise WeightsError(f"This model file does not match the {model.arch!r} architecture "
+                           f"(missing {missing[:3]}, unexpected {extra[:3]}).")
+    for name, shape in expected.items():
+        if tensors[name].shape != shape:
+            raise WeightsError(f"This model file does not match the {model.arch!r} architecture "
+                               f"({name} has shape {tuple(tensors[name].shape)}, expected {tuple(shape)}).")
+
+
+def load_model(path: Path) -> tuple[FashionCNN, dict]:
+    path = Path(path)
+    if not path.is_file():
+        raise WeightsError(f"No model file at {path}.")
+    if path.stat().st_size > MAX_MODEL_BYTES:
+        raise WeightsError(f"{path} is larger than {MAX_MODEL_BYTES // 2**20} MB; ours are far smaller.")
+    return load_model_bytes(path.read_bytes())

@@ -1,0 +1,36 @@
+import os
+import sys
+from pathlib import Path
+
+import pytest
+import torch
+
+ROOT = Path(__file__).resolve().parent.parent
+PHOTOS = ROOT.parent / "shared" / "photos"
+sys.path.insert(0, str(ROOT))
+
+# Tests share two cores with whatever else runs; a fixed thread count keeps results repeatable.
+torch.set_num_threads(2)
+
+
+@pytest.fixture(scope="session")
+def data():
+    from fashion.data import load_fashion_mnist
+
+    return load_fashion_mnist()
+
+
+@pytest.fixture(scope="session")
+def photos() -> Path:
+    if not PHOTOS.is_dir():
+        pytest.skip(f"{PHOTOS} is not here")
+    return PHOTOS
+
+
+def run_cli(*args: str, timeout: int = 300):
+    """Run `python -m fashion ...` as a user would, from the project folder."""
+    import subprocess
+
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    return subprocess.run([sys.executable, "-m", "fashion", *args], cwd=ROOT, env=env,
+                          capture_output=True, text=True, timeout=timeout)

@@ -1,0 +1,82 @@
+"""The job queue without Streamlit: limits, order, stop, cancellation, abandoned sessions."""
+import threading
+import time
+
+import pytest
+
+from fashion.jobs import CANCELLED, DONE, RUNNING, STOPPED, JobQueue
+from fashion.train import TrainConfig
+
+QUICK = TrainConfig(max_steps=8, eval_every=1000)
+LONG = TrainConfig(epochs=1, eval_every=1000)   # ~234 steps: long enough to be stopped part-way
+
+
+def wait_until(condition, timeout=120.0):
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < deadline, "timed out waiting"
+        time.sleep(0.02)
+
+
+@pytest.fixture
+def queue(data):
+    return JobQueue(lambda: data, max_running=1)
+
+
+def test_a_job_trains_and_records_progress(queue):
+    job = queue.submit(QUICK)
+    wait_until(lambda: job.finished)
+    snap = job.snapshot()
+    assert snap.state == DONE and snap.steps == list(range(1, 9)) and len(snap.losses) == 8
+    assert snap.result is not None and 0 <= snap.result.report.accuracy <= 1
+
+
+def test_queue_holds_its_limit_and_keeps_order(queue):
+    first = queue.submit(LONG)
+    second = queue.submit(QUICK)
+    wait_until(lambda: first.state == RUNNING)
+    assert second.snapshot().position == 0 and second.state != RUNNING
+    third = queue.submit(QUICK)
+    assert third.snapshot().position == 1          # "waiting: 1 run ahead"
+    assert queue.running() == 1 and queue.waiting() == 2
+    first.stop()
+    wait_until(lambda: third.finished)
+    assert first.state == STOPPED and second.state == DONE and third.state == DONE
+    assert queue.running() == 0 and queue.waiting() == 0
+
+
+def test_stop_takes_effect_within_a_batch(queue):
+    job = queue.submit(LONG)
+    wait_until(lambda: len(job.snapshot().steps) >= 2)
+    job.stop()
+    steps_at_stop = job.snapshot().steps[-1]
+    wait_until(lambda: job.finished)
+    assert job.state == STOPPED and job.result.step <= steps_at_stop + 1
+
+
+def test_cancelling_a_waiting_job_frees_its_place(queue):
+    first = queue.submit(LONG)
+    waiting = queue.submit(QUICK)
+    wait_until(lambda: first.state == RUNNING)
+    waiting.stop()
+    wait_until(lambda: waiting.finished)
+    assert waiting.state == CANCELLED and waiting.result is None
+    first.stop()
+    wait_until(lambda: first.finished)
+
+
+def test_a_job_whose_session_is_gone_is_cancelled(queue):
+    alive = threading.Event()
+    alive.set()
+    job = queue.submit(LONG, alive=alive.is_set)
+    wait_until(lambda: len(job.snapshot().steps) >= 2)
+    alive.clear()   # the browser tab closed
+    wait_until(lambda: job.finished)
+    assert job.state == CANCELLED and job.result.stopped and job.result.step < 234
+    assert queue.running() == 0
+
+
+def test_bad_settings_are_refused_at_submit(queue):
+    with pytest.raises(ValueError):
+        queue.submit(TrainConfig(epochs=0))
+    assert queue.waiting() == 0
