@@ -24,7 +24,7 @@ FINISHED = (DONE, STOPPED, CANCELLED, FAILED)
 class Snapshot:
     """A consistent copy of a job's progress for drawing; the lists are copies, safe to keep."""
     state: str
-    position: int                    # jobs ahead in the queue (0 when running or finished)
+    position: int                    # jobs that will train before this one (0 when running or finished)
     latest: StepEvent | None
     steps: list[int]
     losses: list[float]
@@ -99,8 +99,9 @@ class JobQueue:
         return job
 
     def position(self, job: TrainingJob) -> int:
+        """How many jobs train before this one: those running now plus those ahead of it in the queue."""
         with self._cond:
-            return self._waiting.index(job) if job in self._waiting else 0
+            return len(self._running) + self._waiting.index(job) if job in self._waiting else 0
 
     def running(self) -> int:
         with self._cond:

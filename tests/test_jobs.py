@@ -35,9 +35,9 @@ def test_queue_holds_its_limit_and_keeps_order(queue):
     first = queue.submit(LONG)
     second = queue.submit(QUICK)
     wait_until(lambda: first.state == RUNNING)
-    assert second.snapshot().position == 0 and second.state != RUNNING
+    assert second.snapshot().position == 1 and second.state != RUNNING   # "waiting: 1 run ahead"
     third = queue.submit(QUICK)
-    assert third.snapshot().position == 1          # "waiting: 1 run ahead"
+    assert third.snapshot().position == 2
     assert queue.running() == 1 and queue.waiting() == 2
     first.stop()
     wait_until(lambda: third.finished)

@@ -1,0 +1,200 @@
+"""Train tab: pick settings, press Start, watch the model learn, compare runs.
+
+Training runs in a worker thread (fashion.jobs); this tab only submits jobs and draws their
+progress from a fragment that reruns every second while a job is active.
+"""
+from __future__ import annotations
+
+import os
+import time
+
+import streamlit as st
+
+from fashion.jobs import CANCELLED, FAILED, QUEUED, JobQueue, TrainingJob
+from fashion.model import ARCHITECTURES
+from fashion.predict import Classifier
+from fashion.train import BOUNDS, OPTIMIZERS, TrainConfig
+from fashion.ui import charts, curves, state
+from fashion.weights import model_bytes
+
+LR_CHOICES = [0.0005, 0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.2, 0.3, 0.5, 1.0]
+BATCH_CHOICES = [32, 64, 128, 256, 512, 1024]
+MAX_LIVE_EPOCHS = 30          # the package allows more; in the browser, longer runs are no fun to watch
+SESSION_GRACE_S = 15          # a tab that reconnects within this many seconds keeps its job
+
+
+@st.cache_resource
+def job_queue() -> JobQueue:
+    """One queue for the whole server process: it is what limits concurrent training across sessions."""
+    return JobQueue(state.dataset, max_running=int(os.environ.get("FASHION_MAX_JOBS", "1")))
+
+
+def session_alive():
+    """A callable telling a worker thread whether this browser session is still there."""
+    from streamlit.runtime import Runtime
+    from streamlit.runtime.scriptrunner_utils.script_run_context import get_script_run_ctx
+
+    ctx = get_script_run_ctx()
+    if ctx is None or not Runtime.exists():   # AppTest and bare scripts have no runtime to ask
+        return lambda: True
+    runtime, session_id, last_seen = Runtime.instance(), ctx.session_id, [time.monotonic()]
+
+    def alive() -> bool:
+        if runtime.is_active_session(session_id):
+            last_seen[0] = time.monotonic()
+        return time.monotonic() - last_seen[0] < SESSION_GRACE_S
+    return alive
+
+
+def with_default(choices: list, default) -> list:
+    return sorted(set(choices) | {default})
+
+
+def settings() -> None:
+    """The controls, defaulting to the fast live recipe; their values live in st.session_state."""
+    d = TrainConfig()
+    c1, c2, c3, c4 = st.columns(4)
+    c1.selectbox("Architecture", list(ARCHITECTURES), index=list(ARCHITECTURES).index(d.arch),
+                 format_func=lambda a: f"{a}: {ARCHITECTURES[a].description}", key="train_arch")
+    c2.number_input("Epochs", 1, MAX_LIVE_EPOCHS, d.epochs, key="train_epochs",
+                    help="Passes over the 60,000 training images.")
+    c3.select_slider("Batch size", with_default(BATCH_CHOICES, d.batch_size), d.batch_size, key="train_batch")
+    c4.select_slider("Learning rate (peak)", with_default(LR_CHOICES, d.lr), d.lr, key="train_lr")
+    c1, c2, c3, c4 = st.columns(4)
+    c1.selectbox("Optimizer", OPTIMIZERS, index=OPTIMIZERS.index(d.optimizer), key="train_optimizer",
+                 help="SGD with Nesterov momentum, or AdamW (try a learning rate near 0.002).")
+    c2.number_input("Seed", BOUNDS["seed"][0], BOUNDS["seed"][1], d.seed, key="train_seed",
+                    help="Same seed and settings: same model.")
+    c3.toggle("Augmentation", d.augment, key="train_augment",
+              help="Random mirror, shift and erasing: slower to learn, better at the end.")
+
+
+def chosen_config() -> TrainConfig:
+    """The config the controls describe, read from st.session_state (callbacks run before the widgets)."""
+    s = st.session_state
+    return TrainConfig(arch=s.train_arch, epochs=int(s.train_epochs), batch_size=int(s.train_batch),
+                       lr=float(s.train_lr), optimizer=s.train_optimizer, seed=int(s.train_seed),
+                       augment=bool(s.train_augment))
+
+
+def start() -> None:
+    try:
+        st.session_state.job = job_queue().submit(chosen_config(), alive=session_alive())
+    except ValueError as e:
+        st.session_state.train_error = str(e)
+
+
+def stop() -> None:
+    job: TrainingJob | None = st.session_state.get("job")
+    if job is not None:
+        job.stop()
+
+
+def render() -> None:
+    settings()
+    job: TrainingJob | None = st.session_state.get("job")
+    busy = job is not None and not job.finished
+    b1, b2, _ = st.columns([1, 1, 6])
+    b1.button("▶ Start", key="train_start", type="primary", disabled=busy, on_click=start,
+              use_container_width=True)
+    b2.button("■ Stop", key="train_stop", disabled=not busy, on_click=stop, use_container_width=True)
+    if error := st.session_state.pop("train_error", None):
+        st.error(error)
+    st.fragment(progress_panel, run_every=1.0 if busy else None)()
+    history()
+
+
+def progress_panel() -> None:
+    """Live view of this session's current job; when it ends, file it in the history."""
+    job: TrainingJob | None = st.session_state.get("job")
+    with st.container(key="train_progress"):
+        if job is None:
+            st.info("Press **Start** to train a model with these settings. The defaults pass 90% test "
+                    "accuracy in seconds; you can switch tabs while it trains.")
+            return
+        snap = job.snapshot()
+        if snap.state == QUEUED:
+            ahead = snap.position
+            st.info(f"Waiting: {ahead} run{'s' if ahead != 1 else ''} ahead of yours on this server. "
+                    "Press Stop to cancel.")
+            return
+        draw_progress(job, snap)
+        if job.finished:
+            file_in_history(job, snap)
+            st.session_state.job = None
+            st.rerun()   # redraw the whole page: buttons, history and the model picker change
+
+
+def draw_progress(job: TrainingJob, snap) -> None:
+    config, latest = job.config, snap.latest
+    if latest is None:
+        st.progress(0.0, text="Starting…")
+        return
+    steps_per_epoch = max(1, latest.total_steps // config.epochs)
+    st.progress(min(1.0, latest.step / latest.total_steps),
+                text=f"Epoch {latest.epoch}/{config.epochs} · step {latest.step}/{latest.total_steps} · "
+                     f"{latest.images_per_s:,.0f} images/s · ETA {latest.eta_s:.0f} s")
+    test_acc = snap.evals[-1].report.accuracy if snap.evals else None
+    m1, m2, m3, m4 = st.columns(4)
+    m1.metric("Test accuracy", f"{test_acc:.2%}" if test_acc is not None else "—")
+    m2.metric("Train accuracy (this epoch)", f"{latest.train_accuracy:.2%}")
+    m3.metric("Loss", f"{latest.loss:.3f}")
+    m4.metric("Elapsed", f"{latest.elapsed_s:.0f} s")
+    epochs = [s / steps_per_epoch for s in snap.steps]
+    eval_epochs = [e.step / steps_per_epoch for e in snap.evals]
+    st.plotly_chart(curves.live_figure(epochs, snap.losses, snap.train_accuracy, eval_epochs,
+                                       [e.report.accuracy for e in snap.evals]), key="train_live_chart")
+    if snap.evals:
+        report = snap.evals[-1].report
+        c1, c2 = st.columns(2)
+        c1.plotly_chart(charts.confusion_figure(report.confusion), key="train_confusion")
+        c2.plotly_chart(charts.per_class_figure(report.per_class), key="train_per_class")
+    if snap.state == FAILED:
+        st.error(f"This run failed: {snap.error}")
+
+
+def file_in_history(job: TrainingJob, snap) -> None:
+    """Turn a finished job into a Run of this session (a failed or cancelled one leaves nothing)."""
+    done = snap.result
+    if done is None or snap.state in (FAILED, CANCELLED) or done.step == 0:
+        return
+    runs = state.runs()
+    config, report = job.config, done.report
+    steps_per_epoch = max(1, (snap.latest.total_steps if snap.latest else done.step) // config.epochs)
+    name = f"Run {len(runs) + 1} · {config.arch} · {report.accuracy:.1%}"
+    metadata = {"config": vars(config), "test_accuracy": report.accuracy, "per_class": report.per_class,
+                "mirror": False, "training_time_s": round(done.elapsed_s, 1), "steps": done.step}
+    runs.append(state.Run(
+        name=name, config=vars(config).copy(), accuracy=report.accuracy, per_class=report.per_class,
+        confusion=report.confusion,
+        curves={"epoch": [s / steps_per_epoch for s in snap.steps], "loss": snap.losses,
+                "eval_epoch": [e.step / steps_per_epoch for e in snap.evals],
+                "test_accuracy": [e.report.accuracy for e in snap.evals]},
+        classifier=Classifier(done.model, {**metadata, "arch": config.arch,
+                                           "params": sum(p.numel() for p in done.model.parameters())}),
+        model_file=model_bytes(done.model, metadata), seconds=done.elapsed_s, stopped=done.stopped,
+    ))
+
+
+def use_model(name: str) -> None:
+    st.session_state.model_choice = name
+
+
+def history() -> None:
+    runs = state.runs()
+    if not runs:
+        return
+    st.subheader("Your runs")
+    st.plotly_chart(curves.compare_figure(runs), key="train_compare")
+    st.dataframe([{"run": r.name, "architecture": r.config["arch"], "epochs": r.config["epochs"],
+                   "batch": r.config["batch_size"], "lr": r.config["lr"], "optimizer": r.config["optimizer"],
+                   "augment": r.config["augment"], "seed": r.config["seed"], "test accuracy": f"{r.accuracy:.2%}",
+                   "seconds": round(r.seconds), "finished": "stopped" if r.stopped else "yes"} for r in runs],
+                 hide_index=True, use_container_width=True)
+    for i, run in enumerate(runs):
+        c1, c2, c3 = st.columns([4, 2, 2])
+        c1.write(f"**{run.name}**")
+        c2.download_button("Download .safetensors", run.model_file, file_name=f"fashion_run{i + 1}.safetensors",
+                           mime="application/octet-stream", key=f"train_download_{i}")
+        c3.button("Use in Mistakes & Classify", key=f"train_use_{i}", on_click=use_model, args=(run.name,),
+                  disabled=state.chosen_name() == run.name)

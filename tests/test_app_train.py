@@ -1,0 +1,84 @@
+"""The Train tab under Streamlit's AppTest: tabs, a start-stop cycle, bounds, and two sessions sharing the queue."""
+import time
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from conftest import ROOT
+
+APP = str(ROOT / "app.py")
+
+
+def new_session() -> AppTest:
+    at = AppTest.from_file(APP, default_timeout=120)
+    at.run()
+    assert not at.exception, at.exception
+    return at
+
+
+def progress_text(at: AppTest) -> str:
+    """The words shown in the live progress area: its messages and the progress bar's caption."""
+    texts = [e.value for e in list(at.info) + list(at.markdown)] + [p.proto.text for p in at.get("progress")]
+    return " ".join(map(str, texts))
+
+
+def rerun_until(at: AppTest, condition, timeout: float = 120.0) -> None:
+    deadline = time.monotonic() + timeout
+    while True:
+        at.run()
+        assert not at.exception, at.exception
+        if condition(at):
+            return
+        assert time.monotonic() < deadline, "timed out"
+        time.sleep(0.3)
+
+
+def job(at: AppTest):
+    return at.session_state["job"] if "job" in at.session_state else None
+
+
+def test_three_tabs_and_the_controls():
+    at = new_session()
+    labels = [tab.label for tab in at.tabs][:3]   # the page's own tabs come first; the Classify tab has inner ones
+    assert [label.split()[0] for label in labels] == ["Train", "Mistakes", "Classify"]
+    epochs = at.number_input(key="train_epochs")
+    assert epochs.min == 1 and epochs.max <= 100 and epochs.value >= 1
+    assert at.button(key="train_start") and at.button(key="train_stop").disabled
+
+
+def test_start_stop_cycle_adds_a_run_to_the_history():
+    at = new_session()
+    at.number_input(key="train_epochs").set_value(1)
+    at.button(key="train_start").click()
+    at.run()
+    rerun_until(at, lambda a: job(a) is None or len(job(a).snapshot().steps) >= 3)
+    assert "Epoch 1/1" in progress_text(at) or job(at) is None
+    at.button(key="train_stop").click()
+    rerun_until(at, lambda a: job(a) is None and len(a.session_state["runs"]) == 1)
+    run = at.session_state["runs"][0]
+    assert run.stopped and 0 < run.accuracy <= 1 and run.model_file[:8]
+    assert any(run.name == option for option in at.selectbox(key="model_choice").options)
+
+
+def test_epochs_above_the_bound_are_refused_by_the_widget():
+    at = new_session()
+    with pytest.raises(Exception):
+        at.number_input(key="train_epochs").set_value(10_000).run()
+        assert at.exception
+
+
+def test_two_sessions_share_one_training_slot():
+    first, second = new_session(), new_session()
+    first.number_input(key="train_epochs").set_value(3)
+    first.button(key="train_start").click()
+    first.run()
+    second.button(key="train_start").click()
+    second.run()
+    assert job(first) is not job(second)
+    rerun_until(second, lambda a: "1 run ahead" in progress_text(a))
+    second.button(key="train_stop").click()          # cancel while waiting
+    rerun_until(second, lambda a: job(a) is None)
+    assert second.session_state["runs"] == []        # a cancelled wait leaves nothing behind
+    first.button(key="train_stop").click()
+    rerun_until(first, lambda a: job(a) is None)
+    assert len(first.session_state["runs"]) == 1 and second.session_state["runs"] == []

@@ -1,0 +1,65 @@
+"""The command line as a user runs it: python -m fashion ..."""
+import json
+
+from conftest import run_cli
+
+from fashion.classes import CLASS_NAMES, CLASS_SLUGS
+
+
+def test_help_on_every_command():
+    for command in ("train", "evaluate", "classify", "bench", "download"):
+        result = run_cli(command, "--help")
+        assert result.returncode == 0 and "usage: python -m fashion " + command in result.stdout
+
+
+def test_classify_json_one_line_per_file_in_order(photos, tmp_path):
+    bad = tmp_path / "notes.png"
+    bad.write_text("this is not an image")
+    files = [str(sorted((photos / "trouser").glob("*.jpg"))[0]), str(bad),
+             str(sorted((photos / "coat").glob("*.jpg"))[0])]
+    result = run_cli("classify", "--json", *files)
+    assert result.returncode == 2 and "Traceback" not in result.stderr
+    lines = [json.loads(line) for line in result.stdout.splitlines()]
+    assert [line["file"] for line in lines] == files
+    good, error, other = lines
+    assert error == {"file": str(bad), "error": error["error"]}
+    assert "not an image we can read" in error["error"]
+    for line in (good, other):
+        assert line["label"] == CLASS_NAMES[line["index"]]
+        assert 0 < line["confidence"] <= 1 and len(line["top"]) == 3
+        assert line["top"][0] == [line["label"], line["confidence"]]
+        assert isinstance(line["unfamiliar"], bool) and isinstance(line["unfamiliar_score"], float)
+
+
+def test_classify_all_good_files_exits_zero(photos):
+    files = [str(p) for p in sorted((photos / "tshirt_top").glob("*.jpg"))[:2]]
+    result = run_cli("classify", *files)
+    assert result.returncode == 0
+    assert all(line.split(": ")[1].split(" (")[0] in CLASS_NAMES for line in result.stdout.splitlines())
+
+
+def test_evaluate_json_on_shipped_model():
+    result = run_cli("evaluate", "--json")
+    assert result.returncode == 0, result.stderr
+    report = json.loads(result.stdout)
+    assert report["accuracy"] >= 0.93
+    assert len(report["per_class"]) == 10 and all(0 <= a <= 1 for a in report["per_class"])
+    assert report["params"] < 1_500_000 and report["arch"]
+
+
+def test_train_writes_a_model_that_evaluate_reads(tmp_path):
+    out = tmp_path / "tiny.safetensors"
+    result = run_cli("train", "--max-steps", "30", "--eval-every", "1000", "--out", str(out))
+    assert result.returncode == 0, result.stderr
+    result = run_cli("evaluate", "--json", "--model", str(out))
+    report = json.loads(result.stdout)
+    assert report["accuracy"] > 0.4      # 30 steps: far above chance (0.1), far below a trained model
+
+
+def test_missing_model_is_a_sentence_not_a_traceback(tmp_path):
+    result = run_cli("evaluate", "--model", str(tmp_path / "nope.safetensors"))
+    assert result.returncode == 1 and "No model file" in result.stderr and "Traceback" not in result.stderr
+
+
+def test_class_slugs_match_the_photo_folders(photos):
+    assert {p.name for p in photos.iterdir() if p.is_dir()} - {"not_fashion_mnist"} <= set(CLASS_SLUGS)
