@@ -111,6 +111,17 @@ class JobQueue:
         with self._cond:
             return len(self._waiting)
 
+    def stop_all(self, timeout: float = 30.0) -> None:
+        """Stop every job and wait for the worker threads to let go (server shutdown, tests)."""
+        with self._cond:
+            jobs = list(self._waiting) + list(self._running)
+        for job in jobs:
+            job.stop()
+        deadline = time.monotonic() + timeout
+        with self._cond:
+            while (self._waiting or self._running) and time.monotonic() < deadline:
+                self._cond.wait(timeout=0.1)
+
     def wake(self) -> None:
         with self._cond:
             self._cond.notify_all()

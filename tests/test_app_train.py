@@ -9,6 +9,15 @@ from conftest import ROOT
 APP = str(ROOT / "app.py")
 
 
+@pytest.fixture(autouse=True)
+def no_job_left_running():
+    """Stop whatever a failed test left training, so later tests find a free queue."""
+    yield
+    from fashion.ui.train_tab import job_queue
+
+    job_queue().stop_all(timeout=30)
+
+
 def new_session() -> AppTest:
     at = AppTest.from_file(APP, default_timeout=120)
     at.run()
@@ -79,6 +88,7 @@ def test_two_sessions_share_one_training_slot():
     second.button(key="train_stop").click()          # cancel while waiting
     rerun_until(second, lambda a: job(a) is None)
     assert second.session_state["runs"] == []        # a cancelled wait leaves nothing behind
+    rerun_until(first, lambda a: len(job(a).snapshot().steps) >= 2)
     first.button(key="train_stop").click()
     rerun_until(first, lambda a: job(a) is None)
     assert len(first.session_state["runs"]) == 1 and second.session_state["runs"] == []

@@ -1,6 +1,162 @@
 """Classify tab: upload a photo, take one with the camera, or sketch an item."""
+from __future__ import annotations
+
+import hashlib
+import logging
+from dataclasses import dataclass
+from typing import Callable
+
+import numpy as np
 import streamlit as st
+from streamlit_drawable_canvas import st_canvas
+
+from fashion.images import ImageError, decode_image
+from fashion.photo import NoItemError, prepare_photo
+from fashion.predict import Classifier, Prediction
+from fashion.sketch import sketch_to_input
+from fashion.ui import charts, state
+
+log = logging.getLogger(__name__)
+
+UPLOAD, CAMERA, SKETCH = "Upload a photo", "Take a photo", "Sketch an item"
+PHOTO_TYPES = ["jpg", "jpeg", "png", "webp", "bmp", "gif"]
+CANVAS_PX = 320
+VIEW_PX = 224           # 28 x 8: a whole factor keeps the model's pixels square
+CACHE_SIZE = 8          # results kept per session: enough to flip between recent inputs
+DRAW_PROMPT = "Draw something… an item of clothing, as large as the canvas allows."
+UNEXPECTED = "Something went wrong while classifying this image. Please try another one."
+
+
+@dataclass
+class Result:
+    """What the result panel shows for one input: a prediction, or a message for the person."""
+    prediction: Prediction | None = None
+    image: np.ndarray | None = None        # the 28x28 the model sees
+    saliency: np.ndarray | None = None     # 28x28 in [0, 1]
+    view: np.ndarray | None = None         # the photo with the found item marked
+    message: str | None = None
+    level: str = "info"                    # how to show the message: info, warning or error
+
+
+def analyse(image: np.ndarray, classifier: Classifier) -> Result:
+    """Classify a 28x28 image and find what drove the answer."""
+    prediction = classifier.classify(image)
+    return Result(prediction, image, classifier.saliency(image, prediction.index))
+
+
+def classify_photo(data: bytes, classifier: Classifier) -> Result:
+    """The one path for uploads and camera shots: decode, find the item, classify."""
+    try:
+        photo = prepare_photo(decode_image(data))
+    except NoItemError as error:
+        return Result(message=str(error), level="warning")
+    except ImageError as error:
+        return Result(message=str(error), level="error")
+    result = analyse(photo.image, classifier)
+    result.view = charts.photo_overlay(photo.rgb, photo.mask, photo.box)
+    return result
+
+
+def classify_sketch(rgba: np.ndarray, classifier: Classifier) -> Result:
+    image = sketch_to_input(rgba)
+    if image is None:
+        return Result(message=DRAW_PROMPT)
+    return analyse(image, classifier)
+
+
+def cached(kind: str, payload: bytes, compute: Callable[[], Result]) -> Result:
+    """This session's result for an input and model, computed once; any failure becomes a message."""
+    if "classify_cache" not in st.session_state:
+        st.session_state.classify_cache = {}
+    cache = st.session_state.classify_cache
+    key = (kind, state.chosen_name(), hashlib.sha256(payload).hexdigest())
+    if key not in cache:
+        try:
+            cache[key] = compute()
+        except Exception:
+            # A bug must not end the person's session with a traceback; the log keeps it for us.
+            log.exception("Classifying a %s failed", kind)
+            cache[key] = Result(message=UNEXPECTED, level="error")
+        while len(cache) > CACHE_SIZE:
+            cache.pop(next(iter(cache)))          # dicts keep insertion order: drop the oldest
+    return cache[key]
 
 
 def render() -> None:
-    st.info("Coming soon: classify your own photos and sketches.")
+    st.markdown("Show the model an item of clothing. It knows ten classes: T-shirt/top, Trouser, Pullover, "
+                "Dress, Coat, Sandal, Shirt, Sneaker, Bag and Ankle boot.")
+    # Every input stays on screen, so a file survives a look at another tab; only the open tab's is shown.
+    tabs = st.tabs([UPLOAD, CAMERA, SKETCH], key="classify_source", on_change="rerun")
+    for tab, read in zip(tabs, (upload_input, camera_input, sketch_input)):
+        with tab:
+            result = read()
+            if tab.open:
+                render_result(result)
+
+
+def upload_input() -> Result:
+    uploaded = st.file_uploader("A photo of one item, laid flat or on a hanger", type=PHOTO_TYPES,
+                                key="classify_upload")
+    if uploaded is None:
+        return Result(message="Upload a photo (JPEG, PNG, WebP, BMP or GIF) to classify it.")
+    data = uploaded.getvalue()
+    return cached("photo", data, lambda: classify_photo(data, state.chosen_classifier()))
+
+
+def camera_input() -> Result:
+    shot = st.camera_input("Take a photo of one item, filling most of the frame", key="classify_camera")
+    if shot is None:
+        return Result(message="Take a photo to classify it.")
+    data = shot.getvalue()
+    return cached("photo", data, lambda: classify_photo(data, state.chosen_classifier()))
+
+
+def sketch_input() -> Result:
+    left, right = st.columns([1, 2])
+    with right:
+        st.markdown("Draw one item in dark strokes: an outline is enough, closed outlines get filled in. "
+                    "Hover over the canvas for its toolbar: **undo**, **redo** and **reset** (the bin).")
+        width = st.slider("Brush width", min_value=2, max_value=40, value=12, key="classify_brush")
+    with left:
+        drawing = st_canvas(stroke_width=width, stroke_color="#000000", background_color="#FFFFFF",
+                            width=CANVAS_PX, height=CANVAS_PX, drawing_mode="freedraw",
+                            return_image_data=True, key="classify_canvas")
+    rgba = drawing.image_data              # None until something is drawn, and always under AppTest
+    if rgba is None:
+        return Result(message=DRAW_PROMPT)
+    rgba = np.ascontiguousarray(rgba)
+    return cached("sketch", rgba.tobytes(), lambda: classify_sketch(rgba, state.chosen_classifier()))
+
+
+def render_result(result: Result) -> None:
+    """The result panel, the same for every input."""
+    with st.container(key="classify_result", border=True):
+        if result.prediction is None:
+            show = {"error": st.error, "warning": st.warning}.get(result.level, st.info)
+            show(result.message)
+            return
+        render_prediction(result)
+
+
+def render_prediction(result: Result) -> None:
+    prediction = result.prediction
+    st.subheader(f"{prediction.label} · {prediction.confidence:.0%}", anchor=False)
+    st.markdown(f"The model says **{prediction.label}**, {prediction.confidence:.0%} sure. Next best: "
+                + ", ".join(f"{name} {p:.0%}" for name, p in prediction.top[1:]) + ".")
+    if prediction.unfamiliar:
+        st.warning(f"This does not look like any of the ten classes: the best guess, {prediction.label}, "
+                   f"gets only {prediction.confidence:.0%}. The model can only answer with one of the ten.")
+    # Browsers smooth enlarged images; the 28x28 views should show the model's pixels as crisp squares.
+    st.html("<style>.st-key-classify_views img, .st-key-classify_heat img {image-rendering: pixelated;}</style>")
+    columns = st.columns([1, 1, 1, 2] if result.view is not None else [1, 1, 2])
+    if result.view is not None:
+        columns[0].image(result.view, caption="Your photo: the item we found, outlined", width="stretch")
+    with columns[-3], st.container(key="classify_views"):
+        st.image(charts.upscale(result.image, VIEW_PX), caption="What the model sees: 28×28, bright item on black",
+                 width="stretch")
+    with columns[-2], st.container(key="classify_heat"):
+        st.image(charts.saliency_overlay(result.image, result.saliency, VIEW_PX), width="stretch",
+                 caption=f"What drove “{prediction.label}”: the brighter the colour, the more it counted")
+    with columns[-1]:
+        st.plotly_chart(charts.probability_figure(prediction.probs), key="classify_probs",
+                        config={"displayModeBar": False})

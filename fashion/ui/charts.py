@@ -1,0 +1,123 @@
+"""Figures and pictures the tabs show: Plotly charts from plain lists, and crisp views of 28x28 images.
+
+Everything here is a plain function (no Streamlit), so any tab can reuse it and tests can call it.
+"""
+from __future__ import annotations
+
+import cv2
+import numpy as np
+import plotly.graph_objects as go
+
+from fashion.classes import CLASS_NAMES
+
+ACCENT = "#e4572e"
+BAR = "#4c78a8"
+
+
+def confusion_figure(confusion: list[list[int]], title: str = "Confusion matrix") -> go.Figure:
+    """Counts of (true, predicted) pairs; each cell can be clicked (points selection) to pick that pair."""
+    counts = np.asarray(confusion, dtype=int)
+    n = len(counts)
+    names = list(CLASS_NAMES[:n])
+    off_diagonal = counts[~np.eye(n, dtype=bool)]
+    # The diagonal (correct answers) dwarfs the mistakes; cap the colour scale so the mistakes show.
+    zmax = max(int(off_diagonal.max()) if off_diagonal.size else 1, 1)
+    figure = go.Figure(go.Heatmap(
+        z=counts, x=names, y=names, zmin=0, zmax=zmax, colorscale="Reds", showscale=False,
+        text=counts, texttemplate="%{text}", hoverinfo="skip",
+    ))
+    # Heatmap cells send no selection events to Streamlit, so an invisible marker sits on each cell.
+    true_idx, pred_idx = np.divmod(np.arange(n * n), n)
+    figure.add_trace(go.Scatter(
+        x=[names[j] for j in pred_idx], y=[names[i] for i in true_idx], mode="markers",
+        marker=dict(symbol="square", size=28, color="rgba(0,0,0,0)"),
+        customdata=np.stack([true_idx, pred_idx, counts.ravel()], axis=1),
+        hovertemplate="True: %{y}<br>Predicted: %{x}<br>%{customdata[2]} images<extra></extra>",
+        # A clicked cell gets a faint blue tint; the figure itself never changes with the filters, since
+        # a new figure would reset the chart and swallow the next click.
+        selected=dict(marker=dict(color="rgba(31,119,180,0.35)")), unselected=dict(marker=dict(opacity=1)),
+        showlegend=False,
+    ))
+    figure.update_layout(
+        title=title, height=460, margin=dict(l=10, r=10, t=40, b=10), clickmode="event+select",
+        dragmode=False, xaxis=dict(title="Predicted", side="bottom", tickangle=-40),
+        yaxis=dict(title="True", autorange="reversed"), plot_bgcolor="white",
+    )
+    return figure
+
+
+def per_class_figure(per_class: list[float], title: str = "Accuracy per class") -> go.Figure:
+    """Horizontal bars of each class's accuracy, worst class highlighted."""
+    values = [float(v) for v in per_class]
+    worst = int(np.argmin(values)) if values else -1
+    figure = go.Figure(go.Bar(
+        x=values, y=list(CLASS_NAMES[:len(values)]), orientation="h",
+        marker_color=[ACCENT if i == worst else BAR for i in range(len(values))],
+        text=[f"{v:.0%}" for v in values], textposition="auto",
+        hovertemplate="%{y}: %{x:.1%}<extra></extra>",
+    ))
+    figure.update_layout(
+        title=title, height=460, margin=dict(l=10, r=10, t=40, b=10),
+        xaxis=dict(range=[0, 1], tickformat=".0%"), yaxis=dict(autorange="reversed"),
+    )
+    return figure
+
+
+def probability_figure(probs: list[float], title: str = "") -> go.Figure:
+    """Bars of all ten class probabilities, the predicted class highlighted."""
+    values = [float(p) for p in probs]
+    best = int(np.argmax(values)) if values else -1
+    figure = go.Figure(go.Bar(
+        x=values, y=list(CLASS_NAMES[:len(values)]), orientation="h",
+        marker_color=[ACCENT if i == best else BAR for i in range(len(values))],
+        text=[f"{v:.0%}" for v in values], textposition="outside", cliponaxis=False,
+        hovertemplate="%{y}: %{x:.1%}<extra></extra>",
+    ))
+    figure.update_layout(
+        title=title or None, height=320, margin=dict(l=10, r=40, t=30 if title else 10, b=10),
+        xaxis=dict(range=[0, 1], tickformat=".0%"), yaxis=dict(autorange="reversed"),
+    )
+    return figure
+
+
+def to_uint8(image: np.ndarray) -> np.ndarray:
+    """A [0, 1] float image (or a uint8 one) as uint8."""
+    if image.dtype == np.uint8:
+        return image
+    return (np.clip(image, 0.0, 1.0) * 255.0 + 0.5).astype(np.uint8)
+
+
+def upscale(image: np.ndarray, size: int = 224) -> np.ndarray:
+    """Nearest-neighbour enlargement by a whole factor, so every model pixel stays a crisp square."""
+    factor = max(1, size // max(image.shape[:2]))
+    return np.repeat(np.repeat(to_uint8(image), factor, axis=0), factor, axis=1)
+
+
+def saliency_overlay(image: np.ndarray, heat: np.ndarray, size: int = 224, strength: float = 0.75) -> np.ndarray:
+    """The 28x28 view in grey with the saliency map (28x28 in [0, 1]) laid over it in warm colours."""
+    gray = np.repeat(to_uint8(image)[..., None], 3, axis=2).astype(np.float32)
+    colours = cv2.applyColorMap(to_uint8(heat), cv2.COLORMAP_INFERNO)[..., ::-1].astype(np.float32)
+    weight = strength * np.clip(heat, 0.0, 1.0)[..., None]
+    # Faint heat leaves the pixel grey; strong heat takes the colour map's hue.
+    blended = gray * (1.0 - weight) + colours * weight
+    return upscale(blended.astype(np.uint8), size)
+
+
+def photo_overlay(rgb: np.ndarray, mask: np.ndarray, box: tuple[int, int, int, int], max_side: int = 480,
+                  tint: tuple[int, int, int] = (0, 190, 255)) -> np.ndarray:
+    """The photo, at most max_side px, with the found item tinted and outlined and its box drawn."""
+    scale = min(1.0, max_side / max(rgb.shape[:2]))
+    if scale < 1.0:
+        size = (max(1, round(rgb.shape[1] * scale)), max(1, round(rgb.shape[0] * scale)))
+        rgb = cv2.resize(rgb, size, interpolation=cv2.INTER_AREA)
+        mask = cv2.resize(mask.astype(np.uint8), size, interpolation=cv2.INTER_NEAREST).astype(bool)
+    out = rgb.astype(np.float32)
+    out[mask] = out[mask] * 0.65 + np.float32(tint) * 0.35
+    out = np.ascontiguousarray(out.astype(np.uint8))
+    thickness = max(2, round(max(out.shape[:2]) / 160))
+    # The mask's edge in the tint colour: a tint alone vanishes on a garment of a similar colour.
+    contours, _ = cv2.findContours(mask.astype(np.uint8), cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_SIMPLE)
+    cv2.drawContours(out, contours, -1, tint, thickness)
+    x0, y0, x1, y1 = (round(v * scale) for v in box)
+    cv2.rectangle(out, (x0, y0), (max(x0, x1 - 1), max(y0, y1 - 1)), (255, 255, 255), max(1, thickness // 2))
+    return out

@@ -1,0 +1,127 @@
+"""The Mistakes and Classify tabs, driven through the whole app as a person would (Streamlit's AppTest)."""
+import re
+
+import numpy as np
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from conftest import ROOT
+from fashion.classes import CLASS_NAMES
+
+TIMEOUT = 180   # the first run classifies the 10,000 test images on two shared cores
+
+
+@pytest.fixture
+def app() -> AppTest:
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=TIMEOUT).run()
+    assert not at.exception, [e.value for e in at.exception]
+    return at
+
+
+def tab(at: AppTest, label: str):
+    return next(t for t in at.tabs if t.label == label)
+
+
+def mistake_count(at: AppTest) -> int:
+    """The number in the grid's "N mistakes" caption."""
+    for caption in tab(at, "Mistakes").caption:
+        match = re.match(r"([\d,]+) mistakes", caption.value)
+        if match:
+            return int(match.group(1).replace(",", ""))
+    raise AssertionError("no 'N mistakes' caption")
+
+
+def tile_captions(at: AppTest) -> list[str]:
+    return [c.value for c in tab(at, "Mistakes").caption if "→" in c.value]
+
+
+def result_panel(at: AppTest):
+    return at.container(key="classify_result")
+
+
+def panel_text(at: AppTest) -> str:
+    panel = result_panel(at)
+    parts = [e.value for kind in ("subheader", "markdown", "error", "warning", "info") for e in getattr(panel, kind)]
+    return "\n".join(str(p) for p in parts)
+
+
+def test_mistakes_grid_shows_the_shipped_models_mistakes(app):
+    mistakes = tab(app, "Mistakes")
+    assert len(mistakes.image) >= 40                       # a full first page, plus the detail view
+    captions = tile_captions(app)
+    assert len(captions) == 40
+    for caption in captions:
+        true, predicted = re.match(r"\*\*(.+)\*\* → (.+?)  \n", caption).groups()
+        assert true in CLASS_NAMES and predicted in CLASS_NAMES and true != predicted
+    assert any(t.value.startswith("Test image #") for t in mistakes.subheader)
+
+
+def test_mistakes_filters_narrow_the_grid(app):
+    everything = mistake_count(app)
+    app.selectbox(key="mistakes_true").set_value("Shirt").run()
+    shirts = mistake_count(app)
+    assert 0 < shirts < everything
+    assert all(c.startswith("**Shirt**") for c in tile_captions(app))
+    app.selectbox(key="mistakes_pred").set_value("T-shirt/top").run()
+    shirts_as_tshirts = mistake_count(app)
+    assert 0 < shirts_as_tshirts < shirts
+    assert all(c.startswith("**Shirt** → T-shirt/top") for c in tile_captions(app))
+    assert not app.exception
+
+
+def test_mistakes_sort_and_detail_button(app):
+    confidences = [int(re.search(r"(\d+)% sure", c).group(1)) for c in tile_captions(app)]
+    assert confidences == sorted(confidences, reverse=True)
+    app.radio(key="mistakes_sort").set_value("Test index").run()
+    buttons = [b for b in tab(app, "Mistakes").button if b.key and b.key.startswith("mistakes_show_")]
+    indices = [int(b.key.rsplit("_", 1)[1]) for b in buttons]
+    assert indices == sorted(indices)
+    buttons[3].click().run()
+    assert any(t.value == f"Test image #{indices[3]}" for t in tab(app, "Mistakes").subheader)
+
+
+def test_confusion_cell_sets_both_filters():
+    from fashion.ui.mistakes_tab import ALL, filters_from_point
+
+    assert filters_from_point({"x": "T-shirt/top", "y": "Shirt"}) == ("Shirt", "T-shirt/top")
+    assert filters_from_point({"x": "Shirt", "y": "Shirt"}) == ("Shirt", ALL)   # the diagonal: all its mistakes
+    assert filters_from_point({}) == (ALL, ALL)
+
+
+def test_uploaded_photo_fills_the_result_panel(app, photos):
+    photo = sorted((photos / "trouser").glob("*.jpg"))[0]
+    app.file_uploader(key="classify_upload").set_value((photo.name, photo.read_bytes(), "image/jpeg")).run()
+    assert not app.exception, [e.value for e in app.exception]
+    text = panel_text(app)
+    assert any(name in text for name in CLASS_NAMES), text
+    assert len(result_panel(app).image) >= 3              # the photo, the 28x28 view, the heat map
+
+
+def test_bad_file_gets_a_sentence_not_a_traceback(app):
+    app.file_uploader(key="classify_upload").set_value(("notes.png", b"just some text, not pixels", "image/png"))
+    app.run()
+    assert not app.exception
+    errors = [e.value for e in result_panel(app).error]
+    assert errors and "not an image we can read" in errors[0]
+    assert not result_panel(app).image
+
+
+def test_sketch_tab_without_a_drawing_asks_for_one(app):
+    app.session_state["classify_source"] = "Sketch an item"
+    app.run()
+    assert not app.exception
+    assert "Draw something" in panel_text(app)
+
+
+def test_classify_sketch_helper():
+    import cv2
+
+    from fashion.predict import Classifier
+    from fashion.ui.classify_tab import DRAW_PROMPT, classify_sketch
+
+    canvas = np.full((280, 280, 4), 255, np.uint8)
+    assert classify_sketch(canvas, Classifier.load()).message == DRAW_PROMPT
+    cv2.rectangle(canvas, (60, 110), (220, 250), (0, 0, 0, 255), 10)
+    result = classify_sketch(canvas, Classifier.load())
+    assert result.prediction is not None and result.image.shape == (28, 28)
+    assert result.saliency.shape == (28, 28) and 0.0 <= result.saliency.min() <= result.saliency.max() <= 1.0
