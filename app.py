@@ -5,9 +5,10 @@ one function in fashion/ui/, and all the machine learning lives in the fashion p
 """
 import streamlit as st
 
-from fashion.ui import classify_tab, mistakes_tab, sidebar, train_tab
+from fashion.ui import classify_tab, mistakes_tab, sidebar, state, train_tab
 
 st.set_page_config(page_title="Fashion-MNIST, live", page_icon="👕", layout="wide")
+state.limit_torch_threads()
 st.title("👕 Fashion-MNIST, live")
 st.caption("Train a small CNN on 70,000 Zalando clothing thumbnails, see what it gets wrong, "
            "and try it on your own clothes.")

@@ -1,4 +1,4 @@
-"""Command line: python -m fashion {train, evaluate, classify, bench, download} --help."""
+"""Command line: python -m fashion {train, evaluate, classify, evaluate-photos, bench, download} --help."""
 from __future__ import annotations
 
 import argparse
@@ -144,6 +144,35 @@ def cmd_classify(args) -> int:
     return 2 if failed else 0
 
 
+def cmd_evaluate_photos(args) -> int:
+    from tqdm import tqdm
+
+    from fashion.photo_eval import evaluate_photos
+    from fashion.predict import Classifier
+
+    classifier = Classifier.load(args.model)
+    with tqdm(desc="photos", unit="photo", disable=args.json) as bar:
+        def advance(done: int, total: int) -> None:
+            bar.total = total
+            bar.update(1)
+        result = evaluate_photos(classifier, args.folder, progress=advance)
+    if args.json:
+        print(json.dumps(result))
+        return 0
+    auroc = f"{result['auroc']:.3f}" if result["auroc"] is not None else "n/a (no not_fashion_mnist folder)"
+    print(f"{result['photos']} photos: top-1 accuracy {result['accuracy']:.1%}, unfamiliar AUROC {auroc}, "
+          f"{result['seconds_per_photo'] * 1000:.0f} ms a photo (median)")
+    for name, acc in result["per_class"].items():
+        print(f"  {name:12s} {acc:.1%}")
+    if result["flagged_known"] is not None:
+        print(f"flagged as unfamiliar: {result['flagged_known']:.0%} of garments of the ten classes", end="")
+        print(f", {result['flagged_unfamiliar']:.0%} of unfamiliar items" if result["flagged_unfamiliar"] is not None
+              else "")
+    for error in result["errors"]:
+        print(f"  could not read {error['file']}: {error['error']}")
+    return 0
+
+
 def cmd_bench(args) -> int:
     from tqdm import tqdm
 
@@ -184,6 +213,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--json", action="store_true", help="print one JSON object per file, one per line")
     p.add_argument("files", nargs="+", metavar="FILE")
     p.set_defaults(run=cmd_classify)
+
+    p = sub.add_parser("evaluate-photos", help="accuracy on a folder-per-class tree of real photos")
+    p.add_argument("folder", type=Path, help="folders named tshirt_top, trouser, ... and not_fashion_mnist")
+    p.add_argument("--model", type=Path, default=DEFAULT_WEIGHTS, help="a .safetensors model (default: shipped)")
+    p.add_argument("--json", action="store_true", help="print one JSON object")
+    p.set_defaults(run=cmd_evaluate_photos)
 
     p = sub.add_parser("bench", help="time the default live recipe to 90%% against a tutorial CNN")
     p.add_argument("--json", action="store_true", help="print one JSON object")

@@ -14,10 +14,13 @@ from fashion.classes import NUM_CLASSES, PIXEL_MEAN, PIXEL_STD
 MAX_PARAMS = 1_500_000
 
 
-def conv_bn(c_in: int, c_out: int) -> nn.Sequential:
-    """3x3 convolution, batch norm, ReLU: the one building block. BN makes high learning rates safe."""
+def conv_bn(c_in: int, c_out: int, pool: bool = False) -> nn.Sequential:
+    """3x3 convolution, (max-pool,) batch norm, ReLU: the one building block. BN makes high learning rates safe."""
+    # Pooling straight after the convolution (as airbench does) runs BN and ReLU, forward and
+    # backward, on a quarter of the pixels: about 1.3x faster training on a CPU, same accuracy.
     return nn.Sequential(
         nn.Conv2d(c_in, c_out, 3, padding=1, bias=False),
+        *([nn.MaxPool2d(2)] if pool else []),
         nn.BatchNorm2d(c_out),
         nn.ReLU(inplace=True),
     )
@@ -35,16 +38,15 @@ class Residual(nn.Module):
 
 
 class Stage(nn.Module):
-    """Widen with one conv, optionally refine with residual blocks, then halve the resolution."""
+    """Widen with one conv and halve the resolution, then refine with residual blocks at the new size."""
 
     def __init__(self, c_in: int, c_out: int, residual_blocks: int):
         super().__init__()
-        self.conv = conv_bn(c_in, c_out)
+        self.conv = conv_bn(c_in, c_out, pool=True)
         self.blocks = nn.Sequential(*[Residual(c_out) for _ in range(residual_blocks)])
-        self.pool = nn.MaxPool2d(2)
 
     def forward(self, x):
-        return self.pool(self.blocks(self.conv(x)))
+        return self.blocks(self.conv(x))
 
 
 @dataclass(frozen=True)
@@ -56,11 +58,12 @@ class Architecture:
 
 
 ARCHITECTURES = {
-    # ~30k parameters: fast enough to pass 90% within seconds on two CPU cores (the live default).
+    # ~30k parameters: passes 90% in about 10 s on two CPU cores (the live default; wider ones
+    # learn no faster per image, see fashion/bench.py, so they only cost time).
     "fast": Architecture((16, 32, 64), description="3 conv layers, 16-32-64 channels"),
     # ~100k parameters: a little slower, a little more accurate.
     "medium": Architecture((32, 64, 128), description="3 conv layers, 32-64-128 channels"),
-    # ~1.2M parameters: the shipped model; too slow to enjoy watching on a CPU.
+    # ~1.06M parameters: the shipped model; too slow to enjoy watching on a CPU.
     "resnet": Architecture((48, 96, 192), (0, 1, 1), description="ResNet-style, 48-96-192 channels, 7 conv layers"),
 }
 DEFAULT_ARCH = "fast"
@@ -104,6 +107,11 @@ def build_model(arch: str = DEFAULT_ARCH, generator: torch.Generator | None = No
             if module.bias is not None:
                 nn.init.zeros_(module.bias)
     return model.to(memory_format=torch.channels_last)
+
+
+def bf16_supported() -> bool:
+    """True if this CPU runs bfloat16 natively (AVX512-BF16 or AMX); elsewhere bf16 is emulated and slow."""
+    return torch.backends.mkldnn.is_available() and torch.ops.mkldnn._is_mkldnn_bf16_supported()
 
 
 def count_params(model: nn.Module) -> int:

@@ -16,7 +16,7 @@ from torch import nn
 
 from fashion.data import FashionMNIST, augment, batches, to_float
 from fashion.evaluate import Report, evaluate
-from fashion.model import ARCHITECTURES, DEFAULT_ARCH, build_model
+from fashion.model import ARCHITECTURES, DEFAULT_ARCH, bf16_supported, build_model
 
 OPTIMIZERS = ("sgd", "adamw")
 SCHEDULES = ("onecycle", "cosine", "constant")
@@ -27,15 +27,16 @@ class TrainConfig:
     arch: str = DEFAULT_ARCH        # a name from fashion.model.ARCHITECTURES
     epochs: int = 2                 # passes over the 60,000 training images
     batch_size: int = 256           # large enough for two cores to stay busy, small enough to learn fast
-    lr: float = 0.2                 # peak learning rate (one-cycle warms up to it, then anneals)
+    lr: float = 0.4                 # peak learning rate (one-cycle warms up to it, then anneals)
     optimizer: str = "sgd"          # "sgd" (Nesterov momentum 0.9) or "adamw"
     schedule: str = "onecycle"      # "onecycle", "cosine" or "constant"
-    augment: bool = True            # random mirror, shift by up to 2 px, random erasing
+    augment: bool = False           # random mirror, shift, erasing: helps long runs, slows short ones
     label_smoothing: float = 0.1    # softer targets: better calibrated, slightly more accurate
     weight_decay: float = 5e-4
     seed: int = 0                   # same seed, same config, same thread count: same model
     eval_every: int = 100           # steps between evaluations on the 10,000 test images
     max_steps: int = 0              # stop after this many steps (0: no cap); for quick checks
+    bf16: bool = True               # bfloat16 autocast for training where the CPU has native bf16
 
     def validate(self) -> "TrainConfig":
         """Raise ValueError with a readable sentence if any setting is out of bounds."""
@@ -109,7 +110,7 @@ def make_optimizer(model: nn.Module, config: TrainConfig, total_steps: int):
                               weight_decay=config.weight_decay)
     else:
         opt = torch.optim.AdamW(model.parameters(), lr=config.lr, weight_decay=config.weight_decay)
-    if config.schedule == "onecycle":
+    if config.schedule == "onecycle" and total_steps >= 8:   # shorter runs have no room to warm up
         sched = torch.optim.lr_scheduler.OneCycleLR(opt, config.lr, total_steps=total_steps, pct_start=0.25)
     elif config.schedule == "cosine":
         sched = torch.optim.lr_scheduler.CosineAnnealingLR(opt, total_steps)
@@ -118,8 +119,11 @@ def make_optimizer(model: nn.Module, config: TrainConfig, total_steps: int):
     return opt, sched
 
 
-def train_step(model, optimizer, x, y, label_smoothing: float) -> tuple[float, int]:
-    logits = model(x)
+def train_step(model, optimizer, x, y, label_smoothing: float, bf16: bool = False) -> tuple[float, int]:
+    # bf16 convolutions are ~1.5x faster on such CPUs; weights, loss and optimizer stay float32.
+    with torch.autocast("cpu", dtype=torch.bfloat16, enabled=bf16):
+        logits = model(x)
+    logits = logits.float()
     loss = nn.functional.cross_entropy(logits, y, label_smoothing=label_smoothing)
     optimizer.zero_grad(set_to_none=True)
     loss.backward()
@@ -136,6 +140,7 @@ def train(config: TrainConfig, data: FashionMNIST, stop: threading.Event | None 
     total = steps_per_epoch * config.epochs
     total = min(total, config.max_steps) if config.max_steps else total
     optimizer, scheduler = make_optimizer(model, config, total)
+    bf16 = config.bf16 and bf16_supported()
 
     def test_report() -> Report:
         return evaluate(model, data.test_images, data.test_labels)
@@ -152,7 +157,7 @@ def train(config: TrainConfig, data: FashionMNIST, stop: threading.Event | None 
             if config.augment:
                 x = augment(x, generator)
             loss, batch_correct = train_step(model, optimizer, x.contiguous(memory_format=torch.channels_last),
-                                             labels, config.label_smoothing)
+                                             labels, config.label_smoothing, bf16)
             lr = scheduler.get_last_lr()[0]
             scheduler.step()
             step, seen, correct = step + 1, seen + len(labels), correct + batch_correct

@@ -1,6 +1,7 @@
 """What the tabs share: read-only resources cached for all sessions, and this session's own models."""
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass, field
 
 import streamlit as st
@@ -11,6 +12,14 @@ from fashion.data import FashionMNIST, load_fashion_mnist
 from fashion.predict import Classifier
 
 SHIPPED = "Shipped model"
+
+
+@st.cache_resource
+def limit_torch_threads() -> int:
+    """Leave one core free for the server and for classifying while a session trains (once per process)."""
+    threads = int(os.environ.get("FASHION_TORCH_THREADS", max(1, (os.cpu_count() or 1) - 1)))
+    torch.set_num_threads(threads)
+    return threads
 
 
 @st.cache_resource(show_spinner="Loading Fashion-MNIST…")
