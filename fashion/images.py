@@ -52,6 +52,11 @@ def not_an_image(head: bytes) -> ImageError:
     return ImageError(f"This file is not an image we can read{looks}. Please upload {ALLOWED_TEXT}.")
 
 
+def too_large(size: str = "") -> ImageError:
+    return ImageError(f"This image has more pixels{size} than we accept ({MAX_PIXELS // 1_000_000} megapixels). "
+                      "Please upload a smaller image.")
+
+
 def read_bytes(source) -> bytes:
     """Bytes from a path, bytes, or a file-like object (Streamlit's UploadedFile), up to MAX_BYTES."""
     if isinstance(source, (bytes, bytearray)):
@@ -78,12 +83,13 @@ def open_checked(data: bytes) -> Image.Image:
         with warnings.catch_warnings():
             warnings.simplefilter("error", Image.DecompressionBombWarning)
             image = Image.open(io.BytesIO(data), formats=ALLOWED_FORMATS)
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning):
+        raise too_large() from None
     except Exception:
         raise not_an_image(data[:64]) from None
     width, height = image.size
     if width * height > MAX_PIXELS:
-        raise ImageError(f"This image is {width}x{height} pixels, more than we accept "
-                         f"({MAX_PIXELS // 1_000_000} megapixels). Please upload a smaller image.")
+        raise too_large(f" ({width}x{height})")
     if width < 1 or height < 1:
         raise ImageError("This image has no pixels.")
     return image
