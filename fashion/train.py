@@ -8,7 +8,7 @@ from __future__ import annotations
 import math
 import threading
 import time
-from dataclasses import asdict, dataclass, fields
+from dataclasses import dataclass, fields
 from typing import Iterator, Union
 
 import torch
@@ -145,7 +145,8 @@ def train(config: TrainConfig, data: FashionMNIST, stop: threading.Event | None 
     def test_report() -> Report:
         return evaluate(model, data.test_images, data.test_labels)
 
-    start, train_time, step, report, stopped = time.perf_counter(), 0.0, 0, None, False
+    start, train_time, step, stopped = time.perf_counter(), 0.0, 0, False
+    report, evaluated_at = None, -1
     for epoch in range(1, config.epochs + 1):
         seen = correct = 0
         for images, labels in batches(data.train_images, data.train_labels, config.batch_size, generator):
@@ -166,16 +167,11 @@ def train(config: TrainConfig, data: FashionMNIST, stop: threading.Event | None 
             yield StepEvent(step, total, epoch, loss, correct / seen, lr, step * config.batch_size / train_time,
                             elapsed, elapsed / step * (total - step))
             if step % config.eval_every == 0 or step == total:
-                report = test_report()
+                report, evaluated_at = test_report(), step
                 yield EvalEvent(step, epoch, time.perf_counter() - start, report)
-            report = report if step % config.eval_every == 0 or step == total else None
         if step >= total or stopped:
             break
-    if report is None:
+    if evaluated_at != step:   # stopped between evaluations: score the model as it is now
         report = test_report()
     model.eval()
     yield DoneEvent(model, stopped, step, time.perf_counter() - start, report)
-
-
-def config_dict(config: TrainConfig) -> dict:
-    return asdict(config)

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import os
 import time
+from dataclasses import asdict
 
 import streamlit as st
 
@@ -15,7 +16,7 @@ from fashion.model import ARCHITECTURES
 from fashion.predict import Classifier
 from fashion.train import BOUNDS, OPTIMIZERS, TrainConfig
 from fashion.ui import charts, curves, state
-from fashion.weights import model_bytes
+from fashion.weights import model_bytes, read_metadata
 
 LR_CHOICES = [0.0005, 0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.2, 0.3, 0.5, 1.0]
 BATCH_CHOICES = [32, 64, 128, 256, 512, 1024]
@@ -160,19 +161,19 @@ def file_in_history(job: TrainingJob, snap) -> None:
         return
     runs = state.runs()
     config, report = job.config, done.report
-    steps_per_epoch = max(1, (snap.latest.total_steps if snap.latest else done.step) // config.epochs)
-    name = f"Run {len(runs) + 1} · {config.arch} · {report.accuracy:.1%}"
-    metadata = {"config": vars(config), "test_accuracy": report.accuracy, "per_class": report.per_class,
+    steps_per_epoch = max(1, snap.latest.total_steps // config.epochs)
+    metadata = {"config": asdict(config), "test_accuracy": report.accuracy, "per_class": report.per_class,
                 "mirror": False, "training_time_s": round(done.elapsed_s, 1), "steps": done.step}
+    model_file = model_bytes(done.model, metadata)
     runs.append(state.Run(
-        name=name, config=vars(config).copy(), accuracy=report.accuracy, per_class=report.per_class,
-        confusion=report.confusion,
+        name=f"Run {len(runs) + 1} · {config.arch} · {report.accuracy:.1%}",
+        config=asdict(config), accuracy=report.accuracy, per_class=report.per_class, confusion=report.confusion,
         curves={"epoch": [s / steps_per_epoch for s in snap.steps], "loss": snap.losses,
                 "eval_epoch": [e.step / steps_per_epoch for e in snap.evals],
                 "test_accuracy": [e.report.accuracy for e in snap.evals]},
-        classifier=Classifier(done.model, {**metadata, "arch": config.arch,
-                                           "params": sum(p.numel() for p in done.model.parameters())}),
-        model_file=model_bytes(done.model, metadata), seconds=done.elapsed_s, stopped=done.stopped,
+        # The metadata as the file has it (arch, params, ...), so the sidebar shows the same for both.
+        classifier=Classifier(done.model, read_metadata(model_file)),
+        model_file=model_file, seconds=done.elapsed_s, stopped=done.stopped,
     ))
 
 
