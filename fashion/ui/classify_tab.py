@@ -112,7 +112,7 @@ def camera_input() -> Result:
 
 
 def sketch_input() -> Result:
-    left, right = st.columns([1, 2])
+    left, right = st.columns([1, 1])   # the canvas needs CANVAS_PX of width, even in a narrow window
     with right:
         st.markdown("Draw one item in dark strokes: an outline is enough, closed outlines get filled in. "
                     "Hover over the canvas for its toolbar: **undo**, **redo** and **reset** (the bin).")

@@ -99,10 +99,13 @@ def render() -> None:
     b1.button("▶ Start", key="train_start", type="primary", disabled=busy, on_click=start,
               use_container_width=True)
     b2.button("■ Stop", key="train_stop", disabled=not busy, on_click=stop, use_container_width=True)
+    # Always the same elements in the same places: fragment reruns address elements by position.
+    error_area = st.empty()
     if error := st.session_state.pop("train_error", None):
-        st.error(error)
+        error_area.error(error)
     st.fragment(progress_panel, run_every=1.0 if busy else None)()
-    history()
+    with st.container(key="train_history"):
+        history()
 
 
 def progress_panel() -> None:
@@ -165,12 +168,17 @@ def file_in_history(job: TrainingJob, snap) -> None:
     metadata = {"config": asdict(config), "test_accuracy": report.accuracy, "per_class": report.per_class,
                 "mirror": False, "training_time_s": round(done.elapsed_s, 1), "steps": done.step}
     model_file = model_bytes(done.model, metadata)
+    # The final score closes each test-accuracy curve, even for a run stopped before its first evaluation.
+    eval_steps = [e.step for e in snap.evals]
+    test_accuracy = [e.report.accuracy for e in snap.evals]
+    if not eval_steps or eval_steps[-1] != done.step:
+        eval_steps.append(done.step)
+        test_accuracy.append(report.accuracy)
     runs.append(state.Run(
         name=f"Run {len(runs) + 1} · {config.arch} · {report.accuracy:.1%}",
         config=asdict(config), accuracy=report.accuracy, per_class=report.per_class, confusion=report.confusion,
         curves={"epoch": [s / steps_per_epoch for s in snap.steps], "loss": snap.losses,
-                "eval_epoch": [e.step / steps_per_epoch for e in snap.evals],
-                "test_accuracy": [e.report.accuracy for e in snap.evals]},
+                "eval_epoch": [step / steps_per_epoch for step in eval_steps], "test_accuracy": test_accuracy},
         # The metadata as the file has it (arch, params, ...), so the sidebar shows the same for both.
         classifier=Classifier(done.model, read_metadata(model_file)),
         model_file=model_file, seconds=done.elapsed_s, stopped=done.stopped,

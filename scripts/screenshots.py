@@ -1,0 +1,111 @@
+"""Refresh the README's pictures of the app: docs/train.png, docs/mistakes.png and docs/classify.png.
+
+Run `make screenshots` (or `.venv/bin/python scripts/screenshots.py` from the project folder). It starts
+the app on a free port, walks through the three tabs in headless Chromium as the browser tests do
+(tests/e2e/browser.py), and saves one full-height PNG per tab.
+"""
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+from playwright.sync_api import expect, sync_playwright
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from tests.e2e.browser import (CHROMIUM, PHOTOS, STEP_JS, chromium, first_photo, keyed,  # noqa: E402
+                               open_app, open_tab, result_panel, running_app, start_training, upload,
+                               wait_for_script)
+
+DOCS = ROOT / "docs"
+TRAIN_STEPS = 250          # two evaluations in: the curves, the confusion matrix and the per-class bars show
+PHOTO_KIND = "trouser"
+# A photo the shipped model gets right (Trouser, 92%): the README should show the app working.
+PHOTO_NAME = "51efa1c1-991e-4f4f-bc07-76a879dca148.jpg"
+SLOW_MS = 180_000          # training steps and the first classification, on two cores
+
+
+def wait_for_images(page) -> None:
+    """Every <img> has loaded, so none shows half-drawn in the screenshot."""
+    page.wait_for_function("[...document.images].every(img => img.complete && img.naturalWidth > 0)",
+                           timeout=SLOW_MS)
+
+
+def save(page, name: str) -> Path:
+    """A screenshot of the whole page, however tall.
+
+    Streamlit scrolls its main area inside the window rather than the document, so a "full page"
+    screenshot would stop at the window's edge: the window is made as tall as the content instead.
+    """
+    wait_for_images(page)
+    # The training area redraws every second; a redraw in progress shows faded ("stale") charts.
+    page.wait_for_function("document.querySelectorAll('[data-stale=true]').length === 0", timeout=SLOW_MS)
+    width = page.viewport_size["width"]
+    height = page.evaluate(
+        "Math.max(...[...document.querySelectorAll('[data-testid=stMain], [data-testid=stMainBlockContainer]')]"
+        ".map(e => e.scrollHeight), window.innerHeight)")
+    page.set_viewport_size({"width": width, "height": height})
+    page.evaluate("() => new Promise(done => requestAnimationFrame(() => requestAnimationFrame(done)))")
+    path = DOCS / f"{name}.png"
+    page.screenshot(path=path, full_page=True, animations="disabled")
+    page.set_viewport_size({"width": width, "height": 1000})
+    print(f"saved {path.relative_to(ROOT)}")
+    return path
+
+
+def train_tab(page) -> None:
+    """A run with the default settings, some way in; stopped afterwards so it does not keep the cores busy."""
+    open_tab(page, "Train a model")
+    start_training(page)
+    page.wait_for_function(f"{STEP_JS} >= {TRAIN_STEPS}", timeout=SLOW_MS)
+    page.wait_for_function("document.querySelectorAll('.st-key-train_progress .js-plotly-plot').length >= 3",
+                           timeout=SLOW_MS)
+    save(page, "train")
+    stop = keyed(page, "train_stop").get_by_role("button")
+    if stop.is_enabled():
+        stop.click()
+    expect(keyed(page, "train_start").get_by_role("button")).to_be_enabled(timeout=SLOW_MS)
+    wait_for_script(page, SLOW_MS)
+
+
+def mistakes_tab(page) -> None:
+    open_tab(page, "Mistakes")
+    expect(keyed(page, "mistakes_images").locator("img")).to_have_count(40, timeout=SLOW_MS)
+    wait_for_script(page, SLOW_MS)
+    save(page, "mistakes")
+
+
+def classify_tab(page) -> None:
+    open_tab(page, "Classify your clothes")
+    open_tab(page, "Upload a photo")
+    chosen = PHOTOS / PHOTO_KIND / PHOTO_NAME
+    upload(page, chosen if chosen.exists() else first_photo(PHOTOS, PHOTO_KIND))
+    expect(result_panel(page).get_by_role("heading")).to_be_visible(timeout=SLOW_MS)
+    wait_for_script(page, SLOW_MS)
+    save(page, "classify")
+
+
+def main() -> int:
+    if not CHROMIUM.exists():
+        print(f"{CHROMIUM} is missing: install Debian's chromium package (make screenshots does, with apt).",
+              file=sys.stderr)
+        return 1
+    if not (PHOTOS / PHOTO_KIND).is_dir():
+        print(f"{PHOTOS / PHOTO_KIND} is missing: the Classify screenshot needs one photo from it.", file=sys.stderr)
+        return 1
+    DOCS.mkdir(exist_ok=True)
+    # Without Streamlit's Deploy button and menu, the pictures show only the app.
+    with running_app("--client.toolbarMode", "minimal") as url, sync_playwright() as playwright, \
+            chromium(playwright) as browser:
+        page = open_app(browser, url)
+        train_tab(page)
+        mistakes_tab(page)
+        classify_tab(page)
+        if page.console_errors:
+            print("The browser logged errors:", *page.console_errors, sep="\n  ", file=sys.stderr)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,160 @@
+"""A new user's first visit, in headless Chromium against the real server: load, train, mistakes, classify.
+
+The tests share one page (one Streamlit session) and run in file order, as one journey. Every wait is
+for a condition on the page, with a generous timeout: the CI machine has two cores.
+"""
+import re
+
+import pytest
+from playwright.sync_api import expect
+
+from fashion.classes import CLASS_NAMES
+
+from .browser import (CHROMIUM, LOSS_POINTS_JS, STEP_JS, first_photo, keyed, open_tab, result_panel,
+                      start_training, tab, upload, wait_for_script)
+
+pytestmark = [
+    pytest.mark.e2e,
+    pytest.mark.skipif(not CHROMIUM.exists(),
+                       reason=f"{CHROMIUM} is missing: `make test` installs it with apt (apt-get install chromium)"),
+]
+
+VERDICT = re.compile(r"(" + "|".join(map(re.escape, CLASS_NAMES)) + r") · \d+%")
+TRAINING_MS = 120_000      # a step, an evaluation, or filing a stopped run, on two busy cores
+RERUN_MS = 60_000          # a script rerun after a click: classifying a photo, filtering 10,000 results
+TROUSERS = [(100, 30), (180, 30), (195, 250), (155, 250), (140, 90), (125, 250), (85, 250)]   # on a 280 px canvas
+
+
+def assert_healthy(page) -> None:
+    """No Streamlit exception box on the page and nothing logged as an error in the browser console."""
+    expect(page.get_by_test_id("stException")).to_have_count(0)
+    assert page.console_errors == [], page.console_errors
+
+
+def wait_until(page, condition: str, *args, timeout: float = TRAINING_MS) -> None:
+    """Wait until a JavaScript condition on the page holds; it gets `args` as an array."""
+    page.wait_for_function(condition, arg=list(args), timeout=timeout)
+
+
+def mistake_count(page) -> int:
+    """The number in the grid's "N mistakes · showing …" caption."""
+    caption = keyed(page, "mistakes_images").get_by_test_id("stCaptionContainer").filter(
+        has_text=re.compile(r"^[\d,]+ mistakes"))
+    return int(re.match(r"[\d,]+", caption.inner_text()).group().replace(",", ""))
+
+
+def choose(page, key: str, option: str) -> None:
+    """Pick an option of a selectbox: open its list, click the option with exactly that name."""
+    keyed(page, key).get_by_role("combobox").click()
+    page.get_by_role("option", name=option, exact=True).click()
+
+
+def draw(page, points, side: int = 280) -> None:
+    """Trace a closed outline with the mouse on the sketch canvas (Fabric's top canvas takes the events).
+
+    The points are for a canvas `side` pixels wide; they are scaled to the real one.
+    """
+    canvas = keyed(page, "classify_canvas").locator("canvas.upper-canvas")
+    box = canvas.bounding_box()
+    scale = box["width"] / side
+    at = [(box["x"] + x * scale, box["y"] + y * scale) for x, y in points]
+    page.mouse.move(*at[0])
+    page.mouse.down()
+    for x, y in at[1:] + at[:1]:
+        page.mouse.move(x, y, steps=8)                 # intermediate moves, as a real drag sends them
+    page.mouse.up()
+
+
+def test_page_loads_without_errors(page):
+    expect(page.get_by_role("heading", name="Fashion-MNIST, live")).to_be_visible()
+    for label in ("Train a model", "Mistakes", "Classify your clothes"):
+        expect(tab(page, label)).to_be_visible()
+    assert_healthy(page)
+
+
+def test_train_with_defaults_then_stop(page):
+    open_tab(page, "Train a model")
+    progress = keyed(page, "train_progress")
+    expect(progress).to_contain_text("Press Start")
+    start_training(page)
+    expect(keyed(page, "train_stop").get_by_role("button")).to_be_enabled()
+    expect(progress.get_by_test_id("stPlotlyChart").first).to_be_visible(timeout=TRAINING_MS)
+    wait_until(page, f"{LOSS_POINTS_JS} > 0")
+    step, points = page.evaluate(STEP_JS), page.evaluate(LOSS_POINTS_JS)
+    # Both the progress text and the curves move on.
+    wait_until(page, f"([step, points]) => {STEP_JS} > step && {LOSS_POINTS_JS} > points", step, points)
+
+    keyed(page, "train_stop").get_by_role("button").click()
+    expect(keyed(page, "train_start").get_by_role("button")).to_be_enabled(timeout=TRAINING_MS)
+    expect(keyed(page, "train_stop").get_by_role("button")).to_be_disabled()
+    expect(progress).to_contain_text("Press Start")  # the live area is free for the next run
+    # The stopped run is filed: the sidebar offers it as a model.
+    page.get_by_test_id("stSidebar").get_by_role("combobox").click()
+    expect(page.get_by_role("option", name=re.compile(r"^Run 1 · "))).to_be_visible()
+    page.keyboard.press("Escape")
+    assert_healthy(page)
+
+
+@pytest.mark.xfail(strict=False, reason="Streamlit drops or duplicates elements after the training fragment when "
+                                        "it calls st.rerun() (see the e2e report); the run is filed regardless")
+def test_the_stopped_run_is_listed_under_your_runs(page):
+    expect(page.get_by_role("heading", name="Your runs")).to_be_visible(timeout=15_000)
+    expect(page.get_by_text(re.compile(r"^Run 1 · "))).to_be_visible()
+
+
+def test_mistakes_grid_and_filters(page):
+    open_tab(page, "Mistakes")
+    grid = keyed(page, "mistakes_images")
+    expect(grid.locator("img")).to_have_count(40)    # a full first page of tiles
+    everything = mistake_count(page)
+
+    choose(page, "mistakes_true", "Shirt")
+    expect(grid).not_to_contain_text(f"{everything:,} mistakes", timeout=RERUN_MS)
+    wait_for_script(page)
+    shirts = mistake_count(page)
+    assert 0 < shirts < everything
+    choose(page, "mistakes_pred", "T-shirt/top")
+    expect(grid).not_to_contain_text(f"{shirts:,} mistakes", timeout=RERUN_MS)
+    wait_for_script(page)
+    assert 0 < mistake_count(page) < shirts
+    # Every tile's caption reads "Shirt → T-shirt/top".
+    captions = grid.get_by_test_id("stCaptionContainer").filter(has_text="→")
+    expect(captions.first).to_be_visible()
+    assert all(text.startswith("Shirt → T-shirt/top") for text in captions.all_inner_texts())
+    assert_healthy(page)
+
+
+def test_classify_an_uploaded_photo(page, photos):
+    open_tab(page, "Classify your clothes")
+    open_tab(page, "Upload a photo")
+    result = result_panel(page)
+    upload(page, first_photo(photos, "trouser"))
+    expect(result.get_by_role("heading")).to_have_text(VERDICT, timeout=RERUN_MS)
+    expect(keyed(page, "classify_views").locator("img")).to_be_visible()      # the 28x28 view
+    expect(result.get_by_test_id("stPlotlyChart")).to_be_visible()           # the ten probabilities
+    assert_healthy(page)
+
+
+def test_sketch_trousers_then_clear(page):
+    open_tab(page, "Classify your clothes")
+    open_tab(page, "Sketch an item")
+    result = result_panel(page)
+    expect(result).to_contain_text("Draw something", timeout=RERUN_MS)
+    draw(page, TROUSERS)
+    expect(result.get_by_role("heading")).to_contain_text("Trouser ·", timeout=RERUN_MS)
+
+    keyed(page, "classify_canvas").locator("canvas.upper-canvas").hover()   # the toolbar shows on hover
+    keyed(page, "classify_canvas").get_by_role("button", name="Reset canvas & history").click()
+    expect(result).to_contain_text("Draw something", timeout=RERUN_MS)
+    expect(result.get_by_role("heading")).to_have_count(0)
+    assert_healthy(page)
+
+
+def test_a_bad_file_gets_a_friendly_sentence(page):
+    open_tab(page, "Classify your clothes")
+    open_tab(page, "Upload a photo")
+    upload(page, {"name": "bad.png", "mimeType": "image/png", "buffer": b"just some text, not pixels"})
+    result = result_panel(page)
+    expect(result).to_contain_text("not an image we can read", timeout=RERUN_MS)
+    expect(result.locator("img")).to_have_count(0)
+    assert_healthy(page)
