@@ -79,6 +79,10 @@ def chosen_config() -> TrainConfig:
 
 
 def start() -> None:
+    job: TrainingJob | None = st.session_state.get("job")
+    if job is not None and not job.finished:
+        st.session_state.train_error = "A run is already training: stop it first, or let it finish."
+        return
     try:
         st.session_state.job = job_queue().submit(chosen_config(), alive=session_alive())
     except ValueError as e:
@@ -96,14 +100,23 @@ def render() -> None:
     job: TrainingJob | None = st.session_state.get("job")
     busy = job is not None and not job.finished
     b1, b2, _ = st.columns([1, 1, 6])
-    b1.button("▶ Start", key="train_start", type="primary", disabled=busy, on_click=start,
-              use_container_width=True)
-    b2.button("■ Stop", key="train_stop", disabled=not busy, on_click=stop, use_container_width=True)
-    # Always the same elements in the same places: fragment reruns address elements by position.
+    # Start is never disabled: a run that ends inside the fragment cannot re-enable it without a full
+    # rerun, so start() refuses politely instead while a run is active.
+    b1.button("▶ Start", key="train_start", type="primary", on_click=start, width="stretch")
+    b2.button("■ Stop", key="train_stop", disabled=not busy, on_click=stop, width="stretch")
     error_area = st.empty()
     if error := st.session_state.pop("train_error", None):
         error_area.error(error)
-    st.fragment(progress_panel, run_every=1.0 if busy else None)()
+    st.fragment(live_area, run_every=1.0 if busy else None)()
+
+
+def live_area() -> None:
+    """The part of the tab that changes while a job runs: its progress, then the history it joins.
+
+    Both live in one fragment, so a finished run shows up without a full-page rerun (calling st.rerun()
+    from a timed fragment made Streamlit drop or duplicate the elements after it).
+    """
+    progress_panel()
     with st.container(key="train_history"):
         history()
 
@@ -126,7 +139,6 @@ def progress_panel() -> None:
         if job.finished:
             file_in_history(job, snap)
             st.session_state.job = None
-            st.rerun()   # redraw the whole page: buttons, history and the model picker change
 
 
 def draw_progress(job: TrainingJob, snap) -> None:
@@ -199,11 +211,12 @@ def history() -> None:
                    "batch": r.config["batch_size"], "lr": r.config["lr"], "optimizer": r.config["optimizer"],
                    "augment": r.config["augment"], "seed": r.config["seed"], "test accuracy": f"{r.accuracy:.2%}",
                    "seconds": round(r.seconds), "finished": "stopped" if r.stopped else "yes"} for r in runs],
-                 hide_index=True, use_container_width=True)
+                 hide_index=True, width="stretch")
     for i, run in enumerate(runs):
         c1, c2, c3 = st.columns([4, 2, 2])
         c1.write(f"**{run.name}**")
         c2.download_button("Download .safetensors", run.model_file, file_name=f"fashion_run{i + 1}.safetensors",
                            mime="application/octet-stream", key=f"train_download_{i}")
-        c3.button("Use in Mistakes & Classify", key=f"train_use_{i}", on_click=use_model, args=(run.name,),
-                  disabled=state.chosen_name() == run.name)
+        if c3.button("Use in Mistakes & Classify", key=f"train_use_{i}", on_click=use_model, args=(run.name,),
+                     disabled=state.chosen_name() == run.name):
+            st.rerun()   # a click, not a timer: the sidebar and the other tabs follow the new choice

@@ -45,8 +45,13 @@ def mistake_count(page) -> int:
 
 def choose(page, key: str, option: str) -> None:
     """Pick an option of a selectbox: open its list, click the option with exactly that name."""
-    keyed(page, key).get_by_role("combobox").click()
-    page.get_by_role("option", name=option, exact=True).click()
+    choose_in(keyed(page, key), option)
+
+
+def choose_in(area, option: str) -> None:
+    """Pick an option of the selectbox inside `area` (the option list opens at the page's top level)."""
+    area.get_by_role("combobox").click()
+    area.page.get_by_role("option", name=option, exact=True).click()
 
 
 def draw(page, points, side: int = 280) -> None:
@@ -85,21 +90,28 @@ def test_train_with_defaults_then_stop(page):
     wait_until(page, f"([step, points]) => {STEP_JS} > step && {LOSS_POINTS_JS} > points", step, points)
 
     keyed(page, "train_stop").get_by_role("button").click()
-    expect(keyed(page, "train_start").get_by_role("button")).to_be_enabled(timeout=TRAINING_MS)
-    expect(keyed(page, "train_stop").get_by_role("button")).to_be_disabled()
-    expect(progress).to_contain_text("Press Start")  # the live area is free for the next run
-    # The stopped run is filed: the sidebar offers it as a model.
-    page.get_by_test_id("stSidebar").get_by_role("combobox").click()
-    expect(page.get_by_role("option", name=re.compile(r"^Run 1 · "))).to_be_visible()
-    page.keyboard.press("Escape")
+    expect(progress).to_contain_text("Press Start", timeout=TRAINING_MS)  # the live area is free again
+    expect(keyed(page, "train_start").get_by_role("button")).to_be_enabled()
     assert_healthy(page)
 
 
-@pytest.mark.xfail(strict=False, reason="Streamlit drops or duplicates elements after the training fragment when "
-                                        "it calls st.rerun() (see the e2e report); the run is filed regardless")
 def test_the_stopped_run_is_listed_under_your_runs(page):
-    expect(page.get_by_role("heading", name="Your runs")).to_be_visible(timeout=15_000)
-    expect(page.get_by_text(re.compile(r"^Run 1 · "))).to_be_visible()
+    expect(page.get_by_role("heading", name="Your runs")).to_be_visible(timeout=TRAINING_MS)
+    expect(page.get_by_role("strong").filter(has_text=re.compile(r"^Run 1 · "))).to_be_visible()
+    assert_healthy(page)
+
+
+@pytest.mark.xfail(strict=False, reason="Known bug: a click in the history while the finished run's fragment timer "
+                                        "still ticks may not reach the full-page rerun (see issue notes)")
+def test_a_run_can_be_chosen_for_the_other_tabs(page):
+    page.get_by_role("button", name="Use in Mistakes & Classify").click()
+    picker = page.get_by_test_id("stSidebar").get_by_role("combobox")
+    try:
+        expect(picker).to_have_value(re.compile(r"^Run 1 · "), timeout=RERUN_MS)
+    finally:
+        if picker.input_value() != "Shipped model":   # the later tests expect the well-trained model
+            choose_in(page.get_by_test_id("stSidebar"), "Shipped model")
+            expect(picker).to_have_value("Shipped model", timeout=RERUN_MS)
 
 
 def test_mistakes_grid_and_filters(page):
