@@ -46,16 +46,19 @@ def confusion_figure(confusion: list[list[int]], title: str = "Confusion matrix"
     return figure
 
 
+def class_bars(values: list[float], highlight: int, **bar_options) -> go.Figure:
+    """One horizontal bar per class, in class order, with the bar at `highlight` in the accent colour."""
+    return go.Figure(go.Bar(
+        x=values, y=list(CLASS_NAMES[:len(values)]), orientation="h",
+        marker_color=[ACCENT if i == highlight else BAR for i in range(len(values))],
+        text=[f"{v:.0%}" for v in values], hovertemplate="%{y}: %{x:.1%}<extra></extra>", **bar_options,
+    ))
+
+
 def per_class_figure(per_class: list[float], title: str = "Accuracy per class") -> go.Figure:
     """Horizontal bars of each class's accuracy, worst class highlighted."""
     values = [float(v) for v in per_class]
-    worst = int(np.argmin(values)) if values else -1
-    figure = go.Figure(go.Bar(
-        x=values, y=list(CLASS_NAMES[:len(values)]), orientation="h",
-        marker_color=[ACCENT if i == worst else BAR for i in range(len(values))],
-        text=[f"{v:.0%}" for v in values], textposition="auto",
-        hovertemplate="%{y}: %{x:.1%}<extra></extra>",
-    ))
+    figure = class_bars(values, int(np.argmin(values)) if values else -1, textposition="auto")
     figure.update_layout(
         title=title, height=460, margin=dict(l=10, r=10, t=40, b=10),
         xaxis=dict(range=[0, 1], tickformat=".0%"), yaxis=dict(autorange="reversed"),
@@ -66,13 +69,7 @@ def per_class_figure(per_class: list[float], title: str = "Accuracy per class") 
 def probability_figure(probs: list[float], title: str = "") -> go.Figure:
     """Bars of all ten class probabilities, the predicted class highlighted."""
     values = [float(p) for p in probs]
-    best = int(np.argmax(values)) if values else -1
-    figure = go.Figure(go.Bar(
-        x=values, y=list(CLASS_NAMES[:len(values)]), orientation="h",
-        marker_color=[ACCENT if i == best else BAR for i in range(len(values))],
-        text=[f"{v:.0%}" for v in values], textposition="outside", cliponaxis=False,
-        hovertemplate="%{y}: %{x:.1%}<extra></extra>",
-    ))
+    figure = class_bars(values, int(np.argmax(values)) if values else -1, textposition="outside", cliponaxis=False)
     figure.update_layout(
         title=title or None, height=320, margin=dict(l=10, r=40, t=30 if title else 10, b=10),
         xaxis=dict(range=[0, 1], tickformat=".0%"), yaxis=dict(autorange="reversed"),
