@@ -125,11 +125,11 @@ def median_seconds(work, repeats: int = 5) -> float:
 
 
 def classify_one(classifier, file: str) -> dict:
-    from fashion.images import ImageError, decode_image
-    from fashion.photo import prepare_photo
+    from fashion.images import ImageError
+    from fashion.photo import read_photo
 
     try:
-        prepared = prepare_photo(decode_image(file))
+        prepared = read_photo(file)
     except ImageError as e:
         return {"file": file, "error": str(e)}
     p = classifier.classify(prepared.image)

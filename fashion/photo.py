@@ -12,7 +12,7 @@ import cv2
 import numpy as np
 
 from fashion.classes import IMAGE_SIZE
-from fashion.images import ImageError, to_gray
+from fashion.images import ImageError, decode_image, to_gray
 
 SEGMENT_SIDE = 160        # GrabCut runs at this size: enough for a garment's outline, and fast
 RECT_INSET = 0.04         # GrabCut's "probably the item" rectangle, this fraction in from each edge
@@ -114,3 +114,8 @@ def prepare_photo(rgb: np.ndarray) -> PhotoInput:
     ys, xs = np.nonzero(mask)
     box = (int(xs.min()), int(ys.min()), int(xs.max()) + 1, int(ys.max()) + 1)
     return PhotoInput(render_like_dataset(gray, mask), mask, box, rgb)
+
+
+def read_photo(source) -> PhotoInput:
+    """The one path from a file (path, bytes or upload) to the model's input: decode safely, find the item."""
+    return prepare_photo(decode_image(source))

@@ -12,8 +12,8 @@ from typing import Callable
 import numpy as np
 
 from fashion.classes import CLASS_NAMES, CLASS_SLUGS, NUM_CLASSES, UNFAMILIAR_SLUG
-from fashion.images import ImageError, decode_image
-from fashion.photo import prepare_photo
+from fashion.images import ImageError
+from fashion.photo import read_photo
 from fashion.predict import Classifier
 
 PHOTO_SUFFIXES = {".jpg", ".jpeg", ".png", ".webp", ".bmp", ".gif"}
@@ -45,7 +45,7 @@ def evaluate_photos(classifier: Classifier, root: Path, progress: Callable[[int,
     for i, (file, label) in enumerate(files):
         start = time.perf_counter()
         try:
-            prediction = classifier.classify(prepare_photo(decode_image(file)).image)
+            prediction = classifier.classify(read_photo(file).image)
         except ImageError as e:
             errors.append({"file": str(file), "error": str(e)})
             continue

@@ -10,8 +10,8 @@ import numpy as np
 import streamlit as st
 from streamlit_drawable_canvas import st_canvas
 
-from fashion.images import ImageError, decode_image
-from fashion.photo import NoItemError, prepare_photo
+from fashion.images import ImageError
+from fashion.photo import NoItemError, read_photo
 from fashion.predict import Classifier, Prediction
 from fashion.sketch import sketch_to_input
 from fashion.ui import charts, state
@@ -47,7 +47,7 @@ def analyse(image: np.ndarray, classifier: Classifier) -> Result:
 def classify_photo(data: bytes, classifier: Classifier) -> Result:
     """The one path for uploads and camera shots: decode, find the item, classify."""
     try:
-        photo = prepare_photo(decode_image(data))
+        photo = read_photo(data)
     except NoItemError as error:
         return Result(message=str(error), level="warning")
     except ImageError as error:
