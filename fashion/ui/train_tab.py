@@ -85,6 +85,7 @@ def start() -> None:
         return
     try:
         st.session_state.job = job_queue().submit(chosen_config(), alive=session_alive())
+        st.session_state.pop("last_job", None)
     except ValueError as e:
         st.session_state.train_error = str(e)
 
@@ -100,23 +101,12 @@ def render() -> None:
     job: TrainingJob | None = st.session_state.get("job")
     busy = job is not None and not job.finished
     b1, b2, _ = st.columns([1, 1, 6])
-    # Start is never disabled: a run that ends inside the fragment cannot re-enable it without a full
-    # rerun, so start() refuses politely instead while a run is active.
-    b1.button("▶ Start", key="train_start", type="primary", on_click=start, width="stretch")
+    b1.button("▶ Start", key="train_start", type="primary", on_click=start, disabled=busy, width="stretch")
     b2.button("■ Stop", key="train_stop", disabled=not busy, on_click=stop, width="stretch")
-    error_area = st.empty()
     if error := st.session_state.pop("train_error", None):
-        error_area.error(error)
-    st.fragment(live_area, run_every=1.0 if busy else None)()
-
-
-def live_area() -> None:
-    """The part of the tab that changes while a job runs: its progress, then the history it joins.
-
-    Both live in one fragment, so a finished run shows up without a full-page rerun (calling st.rerun()
-    from a timed fragment made Streamlit drop or duplicate the elements after it).
-    """
-    progress_panel()
+        st.error(error)
+    # Only the progress redraws every second; the history below changes once per run, by a full rerun.
+    st.fragment(progress_panel, run_every=1.0 if busy else None)()
     with st.container(key="train_history"):
         history()
 
@@ -126,8 +116,7 @@ def progress_panel() -> None:
     job: TrainingJob | None = st.session_state.get("job")
     with st.container(key="train_progress"):
         if job is None:
-            st.info("Press **Start** to train a model with these settings. The defaults pass 90% test "
-                    "accuracy in seconds; you can switch tabs while it trains.")
+            last_run()
             return
         snap = job.snapshot()
         if snap.state == QUEUED:
@@ -136,9 +125,29 @@ def progress_panel() -> None:
                     "Press Stop to cancel.")
             return
         draw_progress(job, snap)
-        if job.finished:
-            file_in_history(job, snap)
-            st.session_state.job = None
+    if job.finished:
+        st.session_state.job, st.session_state.last_job = None, (job, snap)
+        file_in_history(job, snap)
+        # A full rerun, once: it stops this fragment's timer and lets the history, the Start button and
+        # the sidebar's model picker show the new run.
+        st.rerun()
+
+
+def last_run() -> None:
+    """Before the first run: how to begin; after one: its final charts, until the next Start."""
+    if "last_job" not in st.session_state:
+        st.info("Press **Start** to train a model with these settings. The defaults pass 90% test "
+                "accuracy in seconds; you can switch tabs while it trains.")
+        return
+    job, snap = st.session_state.last_job
+    if snap.latest is None:      # cancelled while waiting, or stopped before its first step
+        st.info("That run stopped before it began. Press **Start** to train one.")
+        return
+    if snap.state != FAILED and snap.result is not None:
+        verb = "stopped" if snap.result.stopped else "finished"
+        st.success(f"Run {verb}: {snap.result.report.accuracy:.2%} test accuracy in "
+                   f"{snap.result.elapsed_s:.0f} s. Press **Start** to train another; compare runs below.")
+    draw_progress(job, snap)
 
 
 def draw_progress(job: TrainingJob, snap) -> None:
@@ -217,6 +226,5 @@ def history() -> None:
         c1.write(f"**{run.name}**")
         c2.download_button("Download .safetensors", run.model_file, file_name=f"fashion_run{i + 1}.safetensors",
                            mime="application/octet-stream", key=f"train_download_{i}")
-        if c3.button("Use in Mistakes & Classify", key=f"train_use_{i}", on_click=use_model, args=(run.name,),
-                     disabled=state.chosen_name() == run.name):
-            st.rerun()   # a click, not a timer: the sidebar and the other tabs follow the new choice
+        c3.button("Use in Mistakes & Classify", key=f"train_use_{i}", on_click=use_model, args=(run.name,),
+                  disabled=state.chosen_name() == run.name)

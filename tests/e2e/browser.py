@@ -89,9 +89,17 @@ def running_app(*extra_args: str, timeout: float = 60) -> Iterator[str]:
 
 
 @contextmanager
-def chromium(playwright) -> Iterator:
-    """Headless Debian Chromium (Playwright's own browser download is not used)."""
-    browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS, headless=True)
+def chromium(playwright, camera: Path | None = None) -> Iterator:
+    """Headless Debian Chromium (Playwright's own browser download is not used).
+
+    With `camera`, a .y4m video file, the browser's webcam is a fake one that films that file, and
+    pages may use it without asking.
+    """
+    args = list(CHROMIUM_ARGS)
+    if camera is not None:
+        args += ["--use-fake-ui-for-media-stream", "--use-fake-device-for-media-stream",
+                 f"--use-file-for-fake-video-capture={camera}"]
+    browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=args, headless=True)
     try:
         yield browser
     finally:
@@ -103,7 +111,7 @@ def open_app(browser, url: str):
 
     The errors are in `page.console_errors`, a list of strings, for the tests to check.
     """
-    page = browser.new_page(viewport=VIEWPORT)
+    page = browser.new_page(viewport=VIEWPORT, permissions=["camera"])
     page.console_errors = []
     page.on("console", lambda message: message.type == "error" and page.console_errors.append(
         f"{message.text} ({message.location.get('url', '')})"))
@@ -141,6 +149,8 @@ def keyed(page, key: str):
 def start_training(page) -> None:
     """Press Start with whatever settings are shown, and wait for the first progress bar text."""
     keyed(page, "train_start").get_by_role("button").click()
+    # Stop turns on once the click's rerun has drawn the new job (the last run's charts say "step" too).
+    expect(keyed(page, "train_stop").get_by_role("button")).to_be_enabled(timeout=120_000)
     expect(keyed(page, "train_progress")).to_contain_text("step", timeout=120_000)
 
 
@@ -164,6 +174,28 @@ def result_panel(page):
     stays in the page, hidden, until the rerun ends: only the visible one is the answer.
     """
     return keyed(page, "classify_result").filter(visible=True)
+
+
+def photo_as_video(photo: Path, out: Path, size: tuple[int, int] = (640, 480)) -> Path:
+    """A one-frame .y4m video of a photo, for Chromium's fake webcam.
+
+    The photo keeps its proportions: it is scaled to fit and the rest of the frame repeats its edges,
+    as if the camera saw a little more of the same floor.
+    """
+    import cv2
+    import numpy as np
+    from PIL import Image, ImageOps
+
+    rgb = np.asarray(ImageOps.exif_transpose(Image.open(photo)).convert("RGB"))
+    width, height = size
+    scale = min(width / rgb.shape[1], height / rgb.shape[0])
+    fitted = cv2.resize(rgb, (int(rgb.shape[1] * scale), int(rgb.shape[0] * scale)), interpolation=cv2.INTER_AREA)
+    top, left = (height - fitted.shape[0]) // 2, (width - fitted.shape[1]) // 2
+    frame = cv2.copyMakeBorder(fitted, top, height - fitted.shape[0] - top, left, width - fitted.shape[1] - left,
+                               cv2.BORDER_REPLICATE)
+    yuv = cv2.cvtColor(frame, cv2.COLOR_RGB2YUV_I420)     # planar Y, then U and V at half size
+    out.write_bytes(f"YUV4MPEG2 W{width} H{height} F30:1 Ip A1:1 C420jpeg\nFRAME\n".encode() + yuv.tobytes())
+    return out
 
 
 def first_photo(folder: Path, kind: str) -> Path:

@@ -5,7 +5,7 @@ The tests in a module share one page, so they walk one person's journey through 
 import pytest
 from playwright.sync_api import sync_playwright
 
-from .browser import CHROMIUM, chromium, open_app, running_app
+from .browser import CHROMIUM, PHOTOS, chromium, first_photo, open_app, photo_as_video, running_app
 
 
 @pytest.fixture(scope="session")
@@ -15,10 +15,14 @@ def app_url():
 
 
 @pytest.fixture(scope="session")
-def browser():
+def browser(tmp_path_factory):
+    """Chromium whose webcam films a real photo of trousers, for the camera test."""
     if not CHROMIUM.exists():       # the tests also skip themselves; this guards other users of the fixture
         pytest.skip(f"{CHROMIUM} is missing: `make test` installs it with apt (apt-get install chromium)")
-    with sync_playwright() as playwright, chromium(playwright) as browser:
+    camera = None
+    if PHOTOS.is_dir():
+        camera = photo_as_video(first_photo(PHOTOS, "trouser"), tmp_path_factory.mktemp("camera") / "trousers.y4m")
+    with sync_playwright() as playwright, chromium(playwright, camera) as browser:
         yield browser
 
 
