@@ -88,7 +88,17 @@ def load_model_bytes(data: bytes) -> tuple[FashionCNN, dict]:
     model = build_model(arch)
     check_tensors(model, tensors)
     model.load_state_dict(tensors)
-    return model.eval(), metadata
+    return model.eval(), check_metadata(metadata, model)
+
+
+def check_metadata(metadata: dict, model: FashionCNN) -> dict:
+    """The metadata fields we act on or show, type-checked: a file's header is as untrusted as its tensors."""
+    accuracy = metadata.get("test_accuracy")
+    if accuracy is not None and not (isinstance(accuracy, (int, float)) and 0 <= accuracy <= 1):
+        raise WeightsError("This model file's metadata gives a test accuracy that is not a number from 0 to 1.")
+    if not isinstance(metadata.get("mirror", False), bool):
+        raise WeightsError("This model file's metadata has a \"mirror\" flag that is not true or false.")
+    return {**metadata, "params": count_params(model)}   # counted, not taken on trust
 
 
 def check_tensors(model: FashionCNN, tensors: dict[str, torch.Tensor]) -> None:

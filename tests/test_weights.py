@@ -41,3 +41,17 @@ def test_wrong_architecture_and_garbage_are_refused():
     for junk in (b"", b"\x10\x00\x00\x00\x00\x00\x00\x00{}", b"hello world, not a model"):
         with pytest.raises(WeightsError):
             load_model_bytes(junk)
+
+
+def test_metadata_is_checked_not_trusted():
+    tensors = {k: v.contiguous() for k, v in build_model("fast").state_dict().items()}
+
+    def file_with(**meta) -> bytes:
+        return save_tensors(tensors, metadata={"arch": json.dumps("fast"), **{k: json.dumps(v) for k, v in meta.items()}})
+
+    with pytest.raises(WeightsError, match="test accuracy"):
+        load_model_bytes(file_with(test_accuracy="99%"))
+    with pytest.raises(WeightsError, match="mirror"):
+        load_model_bytes(file_with(mirror="yes"))
+    _, meta = load_model_bytes(file_with(params=-5, test_accuracy=0.9))
+    assert meta["params"] == sum(t.numel() for name, t in build_model("fast").named_parameters())

@@ -1,20 +1,47 @@
-"""The sidebar: which model the Mistakes and Classify tabs use, and what it is."""
+"""The sidebar: which model the Mistakes and Classify tabs use, what it is, and loading a model file."""
+import logging
+
 import streamlit as st
 
 from fashion.ui import state
+from fashion.weights import WeightsError
+
+log = logging.getLogger(__name__)
+
+
+def load_uploaded_model() -> None:
+    """Check and add the uploaded model file, then choose it (a callback: it runs before the widgets)."""
+    st.session_state.pop("model_upload_error", None)   # a new file, or none: the old complaint is moot
+    upload = st.session_state.get("model_upload")
+    if upload is None:
+        return
+    try:
+        st.session_state.model_choice = state.load_model_file(upload.name, upload.getvalue())
+    except WeightsError as error:
+        st.session_state.model_upload_error = str(error)
+    except Exception:
+        # Whatever else a crafted file triggers, the person gets a sentence and keeps their session.
+        log.exception("Loading an uploaded model file failed")
+        st.session_state.model_upload_error = "This model file could not be loaded. Please try another one."
 
 
 def render() -> None:
     with st.sidebar:
         st.header("Model in use")
         st.selectbox("Model for Mistakes and Classify", state.model_names(), key="model_choice",
-                     help="The shipped model, or any run you trained in this session.")
+                     help="The shipped model, any run you trained in this session, or a model file you loaded.")
         classifier = state.chosen_classifier()
         meta = classifier.metadata
         accuracy = meta.get("test_accuracy")
         st.metric("Test accuracy", f"{accuracy:.2%}" if accuracy is not None else "—")
         st.caption(f"Architecture **{meta.get('arch', '?')}**, {meta.get('params', 0):,} parameters"
                    + (", mirror averaging" if classifier.mirror else ""))
+        with st.expander("Load a model file"):
+            st.file_uploader("A `.safetensors` file downloaded from the Train tab", type=["safetensors"],
+                             key="model_upload", on_change=load_uploaded_model,
+                             help="Checked against its architecture before use. Pickles (.pt, .pth) are refused.")
+            if error := st.session_state.get("model_upload_error"):
+                st.error(error)
         st.divider()
         st.caption("The ten classes: T-shirt/top, Trouser, Pullover, Dress, Coat, Sandal, Shirt, "
                    "Sneaker, Bag, Ankle boot.")

@@ -1,6 +1,7 @@
 """What the tabs share: read-only resources cached for all sessions, and this session's own models."""
 from __future__ import annotations
 
+import hashlib
 import os
 from dataclasses import dataclass, field
 
@@ -10,6 +11,7 @@ import torch
 from fashion.classes import DEFAULT_WEIGHTS
 from fashion.data import FashionMNIST, load_fashion_mnist
 from fashion.predict import Classifier
+from fashion.weights import load_model_bytes
 
 SHIPPED = "Shipped model"
 
@@ -49,14 +51,34 @@ class Run:
     test_probs: torch.Tensor | None = field(default=None, repr=False)
 
 
+@dataclass
+class LoadedModel:
+    """A model file the person loaded in this session (checked by fashion.weights before use)."""
+    name: str
+    classifier: Classifier
+    digest: str                     # sha256 of the file, so loading the same file twice adds nothing
+    test_probs: torch.Tensor | None = field(default=None, repr=False)
+
+
 def runs() -> list[Run]:
     if "runs" not in st.session_state:
         st.session_state.runs = []
     return st.session_state.runs
 
 
+def loaded_models() -> list[LoadedModel]:
+    if "loaded_models" not in st.session_state:
+        st.session_state.loaded_models = []
+    return st.session_state.loaded_models
+
+
+def session_models() -> list[Run | LoadedModel]:
+    """This session's own models, trained or loaded: never seen by any other session."""
+    return [*runs(), *loaded_models()]
+
+
 def model_names() -> list[str]:
-    return [SHIPPED] + [run.name for run in runs()]
+    return [SHIPPED] + [model.name for model in session_models()]
 
 
 def chosen_name() -> str:
@@ -64,13 +86,16 @@ def chosen_name() -> str:
     return name if name in model_names() else SHIPPED
 
 
-def chosen_classifier() -> Classifier:
-    """The model the Mistakes and Classify tabs use: the shipped one, or a run of this session."""
+def chosen_model() -> Run | LoadedModel | None:
+    """The session model chosen in the sidebar, or None for the shipped one."""
     name = chosen_name()
-    for run in runs():
-        if run.name == name:
-            return run.classifier
-    return shipped_classifier()
+    return next((model for model in session_models() if model.name == name), None)
+
+
+def chosen_classifier() -> Classifier:
+    """The model the Mistakes and Classify tabs use: the shipped one, or one of this session's."""
+    model = chosen_model()
+    return model.classifier if model is not None else shipped_classifier()
 
 
 @st.cache_resource(show_spinner="Classifying the 10,000 test images…")
@@ -80,10 +105,22 @@ def shipped_test_probs() -> torch.Tensor:
 
 def chosen_test_probs() -> torch.Tensor:
     """Probabilities of the chosen model on the test set, computed once per model."""
-    name = chosen_name()
-    for run in runs():
-        if run.name == name:
-            if run.test_probs is None:
-                run.test_probs = run.classifier.probs(dataset().test_images)
-            return run.test_probs
-    return shipped_test_probs()
+    model = chosen_model()
+    if model is None:
+        return shipped_test_probs()
+    if model.test_probs is None:
+        model.test_probs = model.classifier.probs(dataset().test_images)
+    return model.test_probs
+
+
+def load_model_file(file_name: str, data: bytes) -> str:
+    """Add a model file to this session's models and return its name; WeightsError says why not."""
+    digest = hashlib.sha256(data).hexdigest()
+    for model in loaded_models():
+        if model.digest == digest:
+            return model.name
+    classifier = Classifier(*load_model_bytes(data))
+    accuracy = classifier.metadata.get("test_accuracy")
+    name = f"File {len(loaded_models()) + 1} · {file_name}" + (f" · {accuracy:.1%}" if accuracy is not None else "")
+    loaded_models().append(LoadedModel(name, classifier, digest))
+    return name
