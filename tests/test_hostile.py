@@ -12,10 +12,11 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 from PIL import Image
+from streamlit.testing.v1 import AppTest
 
 from conftest import ROOT, run_cli
 from fashion.images import ImageError, decode_image
-from fashion.photo import prepare_photo
+from fashion.photo import prepare_photo, read_photo
 
 
 def encode(image: Image.Image, fmt: str, **kw) -> bytes:
@@ -87,6 +88,22 @@ def test_hostile_files_are_refused_with_a_sentence(name):
         prepare_photo(decode_image(HOSTILE[name]()))
     message = str(err.value)
     assert message.endswith(".") and "Traceback" not in message and len(message) < 200
+
+
+def test_the_app_shows_the_same_sentences():
+    """Each file uploaded in the Classify tab: a verdict for the awkward ones, the CLI's sentence for the rest."""
+    app = AppTest.from_file(str(ROOT / "app.py"), default_timeout=180).run()
+    for name, make in {**AWKWARD, **HOSTILE}.items():
+        data = make()
+        app.file_uploader(key="classify_upload").set_value((name, data, "application/octet-stream")).run()
+        assert not app.exception, (name, [e.value for e in app.exception])
+        panel = app.container(key="classify_result")
+        if name in AWKWARD:
+            assert panel.subheader, name
+            continue
+        with pytest.raises(ImageError) as expected:
+            read_photo(data)
+        assert [e.value for e in [*panel.error, *panel.warning]] == [str(expected.value)], name
 
 
 def test_bomb_is_refused_before_any_large_allocation(tmp_path):
