@@ -114,6 +114,14 @@ def render() -> None:
 def progress_panel() -> None:
     """Live view of this session's current job; when it ends, file it in the history."""
     job: TrainingJob | None = st.session_state.get("job")
+    if job is not None and job.finished:
+        snap = job.snapshot()
+        st.session_state.job, st.session_state.last_job = None, (job, snap)
+        file_in_history(job, snap)
+        # One full rerun, before this fragment draws anything (a rerun after drawing made Streamlit drop
+        # an element further down): it stops the timer, and the history, Start and the sidebar's model
+        # picker show the new run.
+        st.rerun()
     with st.container(key="train_progress"):
         if job is None:
             last_run()
@@ -125,12 +133,6 @@ def progress_panel() -> None:
                     "Press Stop to cancel.")
             return
         draw_progress(job, snap)
-    if job.finished:
-        st.session_state.job, st.session_state.last_job = None, (job, snap)
-        file_in_history(job, snap)
-        # A full rerun, once: it stops this fragment's timer and lets the history, the Start button and
-        # the sidebar's model picker show the new run.
-        st.rerun()
 
 
 def last_run() -> None:

@@ -68,8 +68,10 @@ def running_app(*extra_args: str, timeout: float = 60) -> Iterator[str]:
     """
     port = free_port()
     url = f"http://127.0.0.1:{port}"
+    # No file watcher: nothing is edited during a test, and a busy folder (a training log) overflowed it.
     command = [app_python(), "-m", "streamlit", "run", "app.py", "--server.headless", "true",
-               "--server.port", str(port), "--browser.gatherUsageStats", "false", *extra_args]
+               "--server.port", str(port), "--browser.gatherUsageStats", "false",
+               "--server.fileWatcherType", "none", *extra_args]
     log = tempfile.NamedTemporaryFile("w+b", prefix="streamlit-e2e-", suffix=".log", delete=False)
     server = subprocess.Popen(command, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT)
     try:
