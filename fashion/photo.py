@@ -15,7 +15,10 @@ from fashion.classes import IMAGE_SIZE
 from fashion.images import ImageError, decode_image, to_gray
 
 SEGMENT_SIDE = 160        # GrabCut runs at this size: enough for a garment's outline, and fast
-RECT_INSET = 0.04         # GrabCut's "probably the item" rectangle, this fraction in from each edge
+# GrabCut's "probably the item" rectangle, this fraction in from each edge. People fill the frame, so
+# items often touch an edge: a thin strip keeps them whole (evaluate-photos: 4% 69%, 2% 74%, 1% 76%,
+# 7% 64%, 10% 56% top-1) while still giving GrabCut a background sample.
+RECT_INSET = 0.02
 GRABCUT_ITERATIONS = 4
 MIN_ITEM_FRACTION = 0.01  # a mask smaller than this share of the image means segmentation failed
 MIN_SIDE = 8              # images thinner than this (1x1, 2000x3) hold no item to classify
