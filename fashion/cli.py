@@ -1,4 +1,4 @@
-"""Command line: python -m fashion {train, evaluate, classify, evaluate-photos, bench, download} --help."""
+"""Command line: python -m fashion {train, evaluate, classify, evaluate-photos, fit-unfamiliar, bench, download} --help."""
 from __future__ import annotations
 
 import argparse
@@ -185,6 +185,35 @@ def cmd_evaluate_photos(args) -> int:
     return 0
 
 
+def cmd_fit_unfamiliar(args) -> int:
+    """Fit the unfamiliar score's statistics on the training set; choose its threshold on real photos."""
+    from fashion.images import ImageError
+    from fashion.photo import read_photo
+    from fashion.photo_eval import photo_files
+    from fashion.predict import Classifier
+    from fashion.unfamiliar import KNOWN_FLAG_RATE, choose_threshold, embed, fit_feature_stats, save_stats, sidecar_path
+
+    classifier = Classifier.load(args.model)
+    data = load_fashion_mnist()
+    classifier.feature_stats = fit_feature_stats(embed(classifier.model, data.train_images, classifier.mirror),
+                                                 data.train_labels)
+    known = []
+    for file, label in photo_files(args.photos):
+        if label is not None:
+            try:
+                known.append(classifier.classify(read_photo(file).image).unfamiliar_score)
+            except ImageError:
+                pass
+    if not known:
+        raise ValueError(f"No photos of the ten classes under {args.photos} to choose the threshold on.")
+    classifier.feature_stats.threshold = choose_threshold(known)
+    out = sidecar_path(args.model)
+    save_stats(classifier.feature_stats, out)
+    print(f"threshold {classifier.feature_stats.threshold:.1f} (flags {KNOWN_FLAG_RATE:.0%} of {len(known)} garment "
+          f"photos); saved to {out}")
+    return 0
+
+
 def cmd_bench(args) -> int:
     from tqdm import tqdm
 
@@ -231,6 +260,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--model", type=Path, default=DEFAULT_WEIGHTS, help="a .safetensors model (default: shipped)")
     p.add_argument("--json", action="store_true", help="print one JSON object")
     p.set_defaults(run=cmd_evaluate_photos)
+
+    p = sub.add_parser("fit-unfamiliar", help="fit the unfamiliar-item score for a model, next to its file")
+    p.add_argument("photos", type=Path, help="a folder-per-class photo tree to choose the warning threshold on")
+    p.add_argument("--model", type=Path, default=DEFAULT_WEIGHTS, help="a .safetensors model (default: shipped)")
+    p.set_defaults(run=cmd_fit_unfamiliar)
 
     p = sub.add_parser("bench", help="time the default live recipe to 90%% against a tutorial CNN")
     p.add_argument("--json", action="store_true", help="print one JSON object")

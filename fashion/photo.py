@@ -15,8 +15,15 @@ from fashion.classes import IMAGE_SIZE
 from fashion.images import ImageError, decode_image, to_gray
 
 SEGMENT_SIDE = 160        # GrabCut runs at this size: enough for a garment's outline, and fast
-RECT_INSET = 0.04         # GrabCut's "probably the item" rectangle, this fraction in from each edge
+# GrabCut's "probably the item" rectangle, this fraction in from each edge. People fill the frame, so
+# items often touch an edge: a thin strip keeps them whole (evaluate-photos: 10% 56%, 7% 64%, 4% 69%,
+# 2% 74%, 1% 76% top-1). 1% and 2% differ by three photos, within noise; 2% leaves GrabCut a few pixels
+# of background to learn from on every side.
+RECT_INSET = 0.02
 GRABCUT_ITERATIONS = 4
+# Mask parts thinner than this (in px at SEGMENT_SIDE, ~2% of the photo) are not cloth: hanger hooks,
+# threads of a busy sheet. Opening removes them before we pick the largest blob.
+THIN_PX = 3
 MIN_ITEM_FRACTION = 0.01  # a mask smaller than this share of the image means segmentation failed
 MIN_SIDE = 8              # images thinner than this (1x1, 2000x3) hold no item to classify
 
@@ -42,7 +49,7 @@ def is_dataset_like(rgb: np.ndarray) -> bool:
 
 
 def segment(rgb: np.ndarray) -> np.ndarray:
-    """Boolean mask of the item: GrabCut on a small copy, then the largest component with holes filled."""
+    """Boolean mask of the item: GrabCut on a small copy, thin parts removed, the largest blob with holes filled."""
     h, w = rgb.shape[:2]
     scale = SEGMENT_SIDE / max(h, w)
     small = cv2.resize(rgb, (max(1, round(w * scale)), max(1, round(h * scale))), interpolation=cv2.INTER_AREA)
@@ -54,6 +61,7 @@ def segment(rgb: np.ndarray) -> np.ndarray:
     cv2.grabCut(np.ascontiguousarray(small[..., ::-1]), labels, (dx, dy, sw - 2 * dx, sh - 2 * dy),
                 bgd, fgd, GRABCUT_ITERATIONS, cv2.GC_INIT_WITH_RECT)
     mask = np.isin(labels, (cv2.GC_FGD, cv2.GC_PR_FGD)).astype(np.uint8)
+    mask = cv2.morphologyEx(mask, cv2.MORPH_OPEN, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (THIN_PX, THIN_PX)))
     mask = largest_component(mask)
     return cv2.resize(mask, (w, h), interpolation=cv2.INTER_NEAREST).astype(bool)
 

@@ -10,9 +10,12 @@ import torch
 from fashion.classes import CLASS_NAMES, DEFAULT_WEIGHTS
 from fashion.evaluate import predict_probs
 from fashion.model import FashionCNN
+from fashion.unfamiliar import FeatureStats, load_stats, relative_mahalanobis, sidecar_path
 from fashion.weights import load_model
 
-# 1 - max probability above this raises the "does not look like any of the ten" warning.
+# For models without feature statistics (those trained in the app): 1 - max probability above this
+# raises the "does not look like any of the ten" warning. Models with statistics use a distance in
+# feature space instead, and the threshold saved with it (fashion/unfamiliar.py).
 UNFAMILIAR_THRESHOLD = 0.5
 
 
@@ -30,15 +33,16 @@ class Prediction:
 class Classifier:
     """A trained model with its metadata, ready to classify single images or batches."""
 
-    def __init__(self, model: FashionCNN, metadata: dict | None = None):
+    def __init__(self, model: FashionCNN, metadata: dict | None = None, feature_stats: FeatureStats | None = None):
         self.model = model.eval()
         self.metadata = metadata or {}
         # Mirror averaging is part of how a model is meant to be used; the weights file says so.
         self.mirror = bool(self.metadata.get("mirror", True))
+        self.feature_stats = feature_stats
 
     @classmethod
     def load(cls, path: Path = DEFAULT_WEIGHTS) -> "Classifier":
-        return cls(*load_model(path))
+        return cls(*load_model(path), feature_stats=load_stats(sidecar_path(path)))
 
     def probs(self, images: torch.Tensor) -> torch.Tensor:
         return predict_probs(self.model, images, mirror=self.mirror)
@@ -46,8 +50,14 @@ class Classifier:
     def classify(self, image: np.ndarray) -> Prediction:
         """Classify one float image (28, 28) in [0, 1], bright item on black."""
         x = torch.from_numpy(np.ascontiguousarray(image, dtype=np.float32)).view(1, 1, 28, 28)
-        probs = self.probs(x)[0]
-        return make_prediction(probs)
+        if self.feature_stats is None:
+            return make_prediction(self.probs(x)[0])
+        views = torch.cat([x, x.flip(3)]) if self.mirror else x
+        with torch.inference_mode():
+            features = self.model.embed(views)
+            probs = self.model.head(features).softmax(1).mean(0)
+        score = relative_mahalanobis(self.feature_stats, features.mean(0, keepdim=True))[0].item()
+        return make_prediction(probs, score, self.feature_stats.threshold)
 
     def saliency(self, image: np.ndarray, index: int) -> np.ndarray:
         """Which pixels drove the score of class `index`: |gradient x input|, smoothed, scaled to [0, 1]."""
@@ -59,12 +69,14 @@ class Classifier:
         return (heat / heat.max().clamp(min=1e-12)).detach().numpy()
 
 
-def make_prediction(probs: torch.Tensor) -> Prediction:
+def make_prediction(probs: torch.Tensor, score: float | None = None,
+                    threshold: float = UNFAMILIAR_THRESHOLD) -> Prediction:
+    """Without a feature-space score, the unfamiliar score is 1 - the top probability."""
     confidence, index = probs.max(0)
     order = probs.argsort(descending=True)[:3]
-    score = 1.0 - confidence.item()
+    score = 1.0 - confidence.item() if score is None else score
     return Prediction(
         index=int(index), label=CLASS_NAMES[int(index)], confidence=confidence.item(), probs=probs.tolist(),
         top=[(CLASS_NAMES[i], probs[i].item()) for i in order.tolist()],
-        unfamiliar_score=score, unfamiliar=score > UNFAMILIAR_THRESHOLD,
+        unfamiliar_score=score, unfamiliar=score > threshold,
     )

@@ -144,8 +144,9 @@ def render_prediction(result: Result) -> None:
     st.markdown(f"The model says **{prediction.label}**, {prediction.confidence:.0%} sure. Next best: "
                 + ", ".join(f"{name} {p:.0%}" for name, p in prediction.top[1:]) + ".")
     if prediction.unfamiliar:
-        st.warning(f"This does not look like any of the ten classes: the best guess, {prediction.label}, "
-                   f"gets only {prediction.confidence:.0%}. The model can only answer with one of the ten.")
+        # The flag comes from a distance in feature space, not from the confidence, so say so plainly.
+        st.warning(f"This does not look much like any of the ten classes the model learned, so the best guess, "
+                   f"{prediction.label}, may be wrong. The model can only answer with one of the ten.")
     # Browsers smooth enlarged images; the 28x28 views should show the model's pixels as crisp squares.
     st.html("<style>.st-key-classify_views img, .st-key-classify_heat img {image-rendering: pixelated;}</style>")
     columns = st.columns([1, 1, 1, 2] if result.view is not None else [1, 1, 2])
