@@ -11,7 +11,7 @@ CHROMIUM := /usr/bin/chromium
 .PHONY: run test data browser emoji-font screenshots bench clean
 
 run: $(VENV)/.runtime data
-	$(PY) -m streamlit run app.py --server.port $(PORT)
+	$(PY) -m streamlit run app.py --server.port $(PORT) $(ARGS)
 
 test: $(VENV)/.dev data browser
 	$(PY) -m pytest

@@ -118,9 +118,8 @@ def progress_panel() -> None:
         snap = job.snapshot()
         st.session_state.job, st.session_state.last_job = None, (job, snap)
         file_in_history(job, snap)
-        # One full rerun, before this fragment draws anything (a rerun after drawing made Streamlit drop
-        # an element further down): it stops the timer, and the history, Start and the sidebar's model
-        # picker show the new run.
+        # One full rerun, before this fragment draws anything: it stops the timer, and the history, Start
+        # and the sidebar's model picker show the new run.
         st.rerun()
     with st.container(key="train_progress"):
         if job is None:

@@ -68,7 +68,7 @@ def running_app(*extra_args: str, timeout: float = 60) -> Iterator[str]:
     """
     port = free_port()
     url = f"http://127.0.0.1:{port}"
-    # No file watcher: nothing is edited during a test, and a busy folder (a training log) overflowed it.
+    # No file watcher (as in .streamlit/config.toml): a busy folder overflowed it and reloaded modules mid-test.
     command = [app_python(), "-m", "streamlit", "run", "app.py", "--server.headless", "true",
                "--server.port", str(port), "--browser.gatherUsageStats", "false",
                "--server.fileWatcherType", "none", *extra_args]
