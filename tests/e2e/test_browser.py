@@ -156,6 +156,32 @@ def test_mistakes_grid_and_filters(page):
     assert_healthy(page)
 
 
+# Where a cell of the confusion matrix is on screen: Plotly's axes turn (column, row) into pixels.
+CELL_JS = """([col, row]) => {
+    const chart = document.querySelector('.st-key-mistakes_confusion .js-plotly-plot');
+    const {xaxis, yaxis} = chart._fullLayout;
+    const plot = chart.querySelector('.nsewdrag').getBoundingClientRect();
+    return [plot.left + xaxis.c2p(col), plot.top + yaxis.c2p(row)];
+}"""
+
+
+def test_a_confusion_matrix_click_filters_the_grid(page):
+    open_tab(page, "Mistakes")
+    chart = keyed(page, "mistakes_confusion")
+    chart.scroll_into_view_if_needed()
+    expect(chart.locator(".nsewdrag")).to_be_visible()
+    true, predicted = "Pullover", "Coat"
+    x, y = page.evaluate(CELL_JS, [CLASS_NAMES.index(predicted), CLASS_NAMES.index(true)])
+    page.mouse.click(x, y)
+    expect(keyed(page, "mistakes_true").get_by_role("combobox")).to_have_value(true, timeout=RERUN_MS)
+    expect(keyed(page, "mistakes_pred").get_by_role("combobox")).to_have_value(predicted)
+    wait_for_script(page)
+    captions = keyed(page, "mistakes_images").get_by_test_id("stCaptionContainer").filter(has_text="→")
+    expect(captions.first).to_contain_text(f"{true} → {predicted}")
+    assert all(text.startswith(f"{true} → {predicted}") for text in captions.all_inner_texts())
+    assert_healthy(page)
+
+
 def test_classify_an_uploaded_photo(page, photos):
     open_tab(page, "Classify your clothes")
     open_tab(page, "Upload a photo")
