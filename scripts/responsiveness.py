@@ -1,0 +1,62 @@
+"""Does classifying stay quick while another session trains? The app's set-up, in one process.
+
+Run `.venv/bin/python scripts/responsiveness.py` from the project folder. Like the app, it caps torch at
+FASHION_TORCH_THREADS threads (default: all cores but one) and trains in a worker thread of the
+process-wide job queue. It times classifying one real photo end to end (decode, find the item, classify)
+with the machine idle, then while a training job runs, and prints both medians and their ratio.
+"""
+from __future__ import annotations
+
+import os
+import statistics
+import sys
+import time
+from pathlib import Path
+
+import torch
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from fashion.data import load_fashion_mnist  # noqa: E402
+from fashion.jobs import RUNNING, JobQueue  # noqa: E402
+from fashion.photo import read_photo  # noqa: E402
+from fashion.predict import Classifier  # noqa: E402
+from fashion.train import TrainConfig  # noqa: E402
+
+PHOTO = next((ROOT.parent / "shared" / "photos" / "trouser").glob("*.jpg"))
+REPEATS = 15
+
+
+def time_classify(classifier: Classifier, data: bytes) -> float:
+    """Median seconds to classify the photo, over REPEATS tries."""
+    times = []
+    for _ in range(REPEATS):
+        start = time.perf_counter()
+        classifier.classify(read_photo(data).image)
+        times.append(time.perf_counter() - start)
+    return statistics.median(times)
+
+
+def main() -> None:
+    threads = int(os.environ.get("FASHION_TORCH_THREADS", max(1, (os.cpu_count() or 1) - 1)))
+    torch.set_num_threads(threads)
+    classifier, data = Classifier.load(), PHOTO.read_bytes()
+    dataset = load_fashion_mnist()
+    time_classify(classifier, data)                    # warm-up: first calls pay for lazy set-up
+    idle = time_classify(classifier, data)
+
+    job = JobQueue(lambda: dataset).submit(TrainConfig(epochs=20))
+    while job.snapshot().state != RUNNING or job.snapshot().latest is None:
+        time.sleep(0.1)
+    busy = time_classify(classifier, data)
+    latest = job.snapshot().latest
+    job.stop()
+    print(f"torch threads: {threads}; photo: {PHOTO.name}")
+    print(f"classify one photo, idle:            {idle * 1000:.0f} ms (median of {REPEATS})")
+    print(f"classify one photo, while training:  {busy * 1000:.0f} ms (median of {REPEATS}); "
+          f"{busy / idle:.2f}x idle; training ran at {latest.images_per_s:,.0f} images/s")
+
+
+if __name__ == "__main__":
+    main()
