@@ -11,10 +11,13 @@ import threading
 import time
 from collections import deque
 from dataclasses import dataclass, field
-from typing import Callable
+from typing import TYPE_CHECKING, Callable
 
-from fashion.data import FashionMNIST
-from fashion.train import DoneEvent, EvalEvent, StepEvent, TrainConfig, train
+from fashion.config import TrainConfig
+from fashion.events import DoneEvent, EvalEvent, StepEvent
+
+if TYPE_CHECKING:
+    from fashion.data import FashionMNIST
 
 QUEUED, RUNNING, DONE, STOPPED, CANCELLED, FAILED = "queued", "running", "done", "stopped", "cancelled", "failed"
 FINISHED = (DONE, STOPPED, CANCELLED, FAILED)
@@ -143,6 +146,8 @@ class JobQueue:
                 self._cond.wait(timeout=1.0)   # also wakes to re-check alive()
 
     def _work(self, job: TrainingJob) -> None:
+        from fashion.train import train   # here, not at the top: the app shows its controls before torch loads
+
         if not self._wait_for_slot(job):
             return
         try:

@@ -4,12 +4,11 @@ Every model takes images in [0, 1] shaped (N, 1, 28, 28), normalises them itself
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import torch
 from torch import nn
 
 from fashion.classes import NUM_CLASSES, PIXEL_MEAN, PIXEL_STD
+from fashion.config import ARCHITECTURES, DEFAULT_ARCH
 
 MAX_PARAMS = 1_500_000
 
@@ -49,24 +48,6 @@ class Stage(nn.Module):
         return self.blocks(self.conv(x))
 
 
-@dataclass(frozen=True)
-class Architecture:
-    """A named size of the family: channel widths of the three stages and residual blocks in each."""
-    widths: tuple[int, int, int]
-    residual_blocks: tuple[int, int, int] = (0, 0, 0)
-    description: str = ""
-
-
-ARCHITECTURES = {
-    # ~30k parameters: passes 90% in about 10 s on two CPU cores (the live default; wider ones
-    # learn no faster per image, see fashion/bench.py, so they only cost time).
-    "fast": Architecture((16, 32, 64), description="3 conv layers, 16-32-64 channels"),
-    # ~100k parameters: a little slower, a little more accurate.
-    "medium": Architecture((32, 64, 128), description="3 conv layers, 32-64-128 channels"),
-    # ~1.06M parameters: the shipped model; too slow to enjoy watching on a CPU.
-    "resnet": Architecture((48, 96, 192), (0, 1, 1), description="ResNet-style, 48-96-192 channels, 7 conv layers"),
-}
-DEFAULT_ARCH = "fast"
 
 
 class FashionCNN(nn.Module):

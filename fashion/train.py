@@ -5,103 +5,18 @@ The CLI prints the events, the app draws them, the tests check them. A `threadin
 """
 from __future__ import annotations
 
-import math
 import threading
 import time
-from dataclasses import dataclass, fields
-from typing import Iterator, Union
+from typing import Iterator
 
 import torch
 from torch import nn
 
+from fashion.config import TrainConfig
 from fashion.data import FashionMNIST, augment, batches, to_float
 from fashion.evaluate import Report, evaluate
-from fashion.model import ARCHITECTURES, DEFAULT_ARCH, bf16_supported, build_model
-
-OPTIMIZERS = ("sgd", "adamw")
-SCHEDULES = ("onecycle", "cosine", "constant")
-
-
-@dataclass
-class TrainConfig:
-    arch: str = DEFAULT_ARCH        # a name from fashion.model.ARCHITECTURES
-    epochs: int = 2                 # passes over the 60,000 training images
-    batch_size: int = 256           # large enough for two cores to stay busy, small enough to learn fast
-    lr: float = 0.4                 # peak learning rate (one-cycle warms up to it, then anneals)
-    optimizer: str = "sgd"          # "sgd" (Nesterov momentum 0.9) or "adamw"
-    schedule: str = "onecycle"      # "onecycle", "cosine" or "constant"
-    augment: bool = False           # random mirror, shift, erasing: helps long runs, slows short ones
-    label_smoothing: float = 0.1    # softer targets: better calibrated, slightly more accurate
-    weight_decay: float = 5e-4
-    seed: int = 0                   # same seed, same config, same thread count: same model
-    eval_every: int = 100           # steps between evaluations on the 10,000 test images
-    max_steps: int = 0              # stop after this many steps (0: no cap); for quick checks
-    bf16: bool = True               # bfloat16 autocast for training where the CPU has native bf16
-
-    def validate(self) -> "TrainConfig":
-        """Raise ValueError with a readable sentence if any setting is out of bounds."""
-        if self.arch not in ARCHITECTURES:
-            raise ValueError(f"Unknown architecture {self.arch!r}; choose one of {', '.join(ARCHITECTURES)}.")
-        if self.optimizer not in OPTIMIZERS:
-            raise ValueError(f"Unknown optimizer {self.optimizer!r}; choose one of {', '.join(OPTIMIZERS)}.")
-        if self.schedule not in SCHEDULES:
-            raise ValueError(f"Unknown schedule {self.schedule!r}; choose one of {', '.join(SCHEDULES)}.")
-        for name, (low, high) in BOUNDS.items():
-            value = getattr(self, name)
-            if not (low <= value <= high) or (isinstance(value, float) and math.isnan(value)):
-                raise ValueError(f"{name} must be between {low} and {high}, not {value}.")
-        return self
-
-    @classmethod
-    def from_dict(cls, values: dict) -> "TrainConfig":
-        known = {f.name for f in fields(cls)}
-        return cls(**{k: v for k, v in values.items() if k in known})
-
-
-# Bounds on every numeric setting, enforced here so that no caller (widget, CLI, file) can skip them.
-BOUNDS = {
-    "epochs": (1, 100),
-    "batch_size": (8, 2048),
-    "lr": (1e-5, 2.0),
-    "label_smoothing": (0.0, 0.5),
-    "weight_decay": (0.0, 0.1),
-    "seed": (0, 2**31 - 1),
-    "eval_every": (1, 100_000),
-    "max_steps": (0, 10_000_000),
-}
-
-
-@dataclass
-class StepEvent:
-    step: int
-    total_steps: int
-    epoch: int
-    loss: float
-    train_accuracy: float           # running accuracy on this epoch's (augmented) training batches
-    lr: float
-    images_per_s: float             # training throughput, evaluations excluded
-    elapsed_s: float
-    eta_s: float
-
-
-@dataclass
-class EvalEvent:
-    step: int
-    epoch: int
-    elapsed_s: float
-    report: Report
-
-
-@dataclass
-class DoneEvent:
-    model: nn.Module
-    stopped: bool                   # True if the stop flag ended the run early
-    step: int
-    elapsed_s: float
-    report: Report                  # on the test set, for the model as it ended
-
-
-Event = Union[StepEvent, EvalEvent, DoneEvent]
+from fashion.events import DoneEvent, EvalEvent, Event, StepEvent
+from fashion.model import bf16_supported, build_model
 
 
 def make_optimizer(model: nn.Module, config: TrainConfig, total_steps: int):

@@ -1,0 +1,47 @@
+"""What the training loop yields: a step, an evaluation, and the end of a run.
+
+Free of PyTorch at import (types only), so code that merely reads progress, like the app's job queue,
+loads without it.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Union
+
+if TYPE_CHECKING:
+    from torch import nn
+
+    from fashion.evaluate import Report
+
+
+@dataclass
+class StepEvent:
+    step: int
+    total_steps: int
+    epoch: int
+    loss: float
+    train_accuracy: float           # running accuracy on this epoch's (augmented) training batches
+    lr: float
+    images_per_s: float             # training throughput, evaluations excluded
+    elapsed_s: float
+    eta_s: float
+
+
+@dataclass
+class EvalEvent:
+    step: int
+    epoch: int
+    elapsed_s: float
+    report: Report
+
+
+@dataclass
+class DoneEvent:
+    model: nn.Module
+    stopped: bool                   # True if the stop flag ended the run early
+    step: int
+    elapsed_s: float
+    report: Report                  # on the test set, for the model as it ended
+
+
+Event = Union[StepEvent, EvalEvent, DoneEvent]
