@@ -5,18 +5,23 @@ one function in fashion/ui/, and all the machine learning lives in the fashion p
 """
 import streamlit as st
 
-from fashion.ui import classify_tab, mistakes_tab, sidebar, state, train_tab
+from fashion.ui import state, train_tab   # light: neither imports PyTorch
 
 st.set_page_config(page_title="Fashion-MNIST, live", page_icon="👕", layout="wide")
-state.limit_torch_threads()
 st.title("👕 Fashion-MNIST, live")
 st.caption("Train a small CNN on 70,000 Zalando clothing thumbnails, see what it gets wrong, "
            "and try it on your own clothes.")
 
-sidebar.render()
 train, mistakes, classify = st.tabs(["Train a model", "Mistakes", "Classify your clothes"])
 with train:
     train_tab.render()
+
+# Importing PyTorch takes about two seconds on a small CPU, once per server: by now the title and the
+# training controls are on screen, and the rest of the page follows.
+from fashion.ui import classify_tab, mistakes_tab, sidebar  # noqa: E402
+
+state.limit_torch_threads()
+sidebar.render()
 with mistakes:
     mistakes_tab.render()
 with classify:

@@ -5,13 +5,18 @@ import hashlib
 import os
 from dataclasses import dataclass, field
 
+from typing import TYPE_CHECKING
+
 import streamlit as st
-import torch
 
 from fashion.classes import DEFAULT_WEIGHTS
-from fashion.data import FashionMNIST, load_fashion_mnist
-from fashion.predict import Classifier
-from fashion.weights import load_model_bytes
+
+# PyTorch is imported where it is first needed, so the Train tab's controls can show before it loads.
+if TYPE_CHECKING:
+    import torch
+
+    from fashion.data import FashionMNIST
+    from fashion.predict import Classifier
 
 SHIPPED = "Shipped model"
 
@@ -19,6 +24,8 @@ SHIPPED = "Shipped model"
 @st.cache_resource
 def limit_torch_threads() -> int:
     """Leave one core free for the server and for classifying while a session trains (once per process)."""
+    import torch
+
     threads = int(os.environ.get("FASHION_TORCH_THREADS", max(1, (os.cpu_count() or 1) - 1)))
     torch.set_num_threads(threads)
     return threads
@@ -27,11 +34,15 @@ def limit_torch_threads() -> int:
 @st.cache_resource(show_spinner="Loading Fashion-MNIST…")
 def dataset() -> FashionMNIST:
     """The 70,000 images, loaded once per process and only ever read."""
+    from fashion.data import load_fashion_mnist
+
     return load_fashion_mnist()
 
 
 @st.cache_resource(show_spinner="Loading the shipped model…")
 def shipped_classifier() -> Classifier:
+    from fashion.predict import Classifier
+
     return Classifier.load(DEFAULT_WEIGHTS)
 
 
@@ -115,6 +126,9 @@ def chosen_test_probs() -> torch.Tensor:
 
 def load_model_file(file_name: str, data: bytes) -> str:
     """Add a model file to this session's models and return its name; WeightsError says why not."""
+    from fashion.predict import Classifier
+    from fashion.weights import load_model_bytes
+
     digest = hashlib.sha256(data).hexdigest()
     for model in loaded_models():
         if model.digest == digest:

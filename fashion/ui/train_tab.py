@@ -11,12 +11,9 @@ from dataclasses import asdict
 
 import streamlit as st
 
+from fashion.config import ARCHITECTURES, BOUNDS, OPTIMIZERS, TrainConfig
 from fashion.jobs import CANCELLED, FAILED, QUEUED, JobQueue, TrainingJob
-from fashion.model import ARCHITECTURES
-from fashion.predict import Classifier
-from fashion.train import BOUNDS, OPTIMIZERS, TrainConfig
 from fashion.ui import charts, curves, state
-from fashion.weights import model_bytes, read_metadata
 
 LR_CHOICES = [0.0005, 0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.2, 0.3, 0.5, 1.0]
 BATCH_CHOICES = [32, 64, 128, 256, 512, 1024]
@@ -189,6 +186,9 @@ def file_in_history(job: TrainingJob, snap) -> None:
     steps_per_epoch = max(1, snap.latest.total_steps // config.epochs)
     metadata = {"config": asdict(config), "test_accuracy": report.accuracy, "per_class": report.per_class,
                 "mirror": False, "training_time_s": round(done.elapsed_s, 1), "steps": done.step}
+    from fashion.predict import Classifier            # torch: loaded by now, a run has finished
+    from fashion.weights import model_bytes, read_metadata
+
     model_file = model_bytes(done.model, metadata)
     # The final score closes each test-accuracy curve, even for a run stopped before its first evaluation.
     eval_steps = [e.step for e in snap.evals]
