@@ -52,6 +52,8 @@ def main() -> None:
     busy = time_classify(classifier, data)
     latest = job.snapshot().latest
     job.stop()
+    while not job.finished:        # let the worker end before the interpreter does
+        time.sleep(0.1)
     print(f"torch threads: {threads}; photo: {PHOTO.name}")
     print(f"classify one photo, idle:            {idle * 1000:.0f} ms (median of {REPEATS})")
     print(f"classify one photo, while training:  {busy * 1000:.0f} ms (median of {REPEATS}); "
