@@ -86,7 +86,9 @@ def test_train_with_defaults_then_stop(page):
     expect(progress.get_by_test_id("stPlotlyChart").first).to_be_visible(timeout=TRAINING_MS)
     wait_until(page, f"{LOSS_POINTS_JS} > 0")
     step, points = page.evaluate(STEP_JS), page.evaluate(LOSS_POINTS_JS)
-    # Both the progress text and the curves move on.
+    # A look at another tab does not pause anything: back on Train, the progress text and the curves move on.
+    open_tab(page, "Mistakes")
+    open_tab(page, "Train a model")
     wait_until(page, f"([step, points]) => {STEP_JS} > step && {LOSS_POINTS_JS} > points", step, points)
 
     keyed(page, "train_stop").get_by_role("button").click()
