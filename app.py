@@ -21,7 +21,7 @@ with train:
 
 # Importing PyTorch takes about two seconds on a small CPU, once per server process, and holds the
 # interpreter while it does. On that first run, pause a moment so the server can send the title and
-# the training controls to the browser first (measured: the Start button shows ~0.6 s sooner).
+# the training controls to the browser first (measured: the Start button shows about 0.5 s sooner).
 if "torch" not in sys.modules:
     time.sleep(0.3)
 from fashion.ui import classify_tab, mistakes_tab, sidebar  # noqa: E402
