@@ -8,7 +8,6 @@ with the machine idle, then while a training job runs, and prints both medians a
 from __future__ import annotations
 
 import os
-import statistics
 import sys
 import time
 from pathlib import Path
@@ -18,6 +17,7 @@ import torch
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from fashion.cli import median_seconds  # noqa: E402
 from fashion.data import load_fashion_mnist  # noqa: E402
 from fashion.jobs import RUNNING, JobQueue  # noqa: E402
 from fashion.photo import read_photo  # noqa: E402
@@ -30,12 +30,7 @@ REPEATS = 15
 
 def time_classify(classifier: Classifier, data: bytes) -> float:
     """Median seconds to classify the photo, over REPEATS tries."""
-    times = []
-    for _ in range(REPEATS):
-        start = time.perf_counter()
-        classifier.classify(read_photo(data).image)
-        times.append(time.perf_counter() - start)
-    return statistics.median(times)
+    return median_seconds(lambda: classifier.classify(read_photo(data).image), REPEATS)
 
 
 def main() -> None:
