@@ -4,6 +4,8 @@ Everything here is a plain function (no Streamlit), so any tab can reuse it and 
 """
 from __future__ import annotations
 
+import base64
+
 import cv2
 import numpy as np
 import plotly.graph_objects as go
@@ -82,6 +84,21 @@ def to_uint8(image: np.ndarray) -> np.ndarray:
     if image.dtype == np.uint8:
         return image
     return (np.clip(image, 0.0, 1.0) * 255.0 + 0.5).astype(np.uint8)
+
+
+def data_url(image: np.ndarray, photo: bool = False) -> str:
+    """The picture (H x W grey or H x W x 3 RGB, uint8) as a `data:` URL for st.image: PNG, or JPEG for a photo.
+
+    Streamlit serves image arrays as media files and deletes them when a rerun is cut short by the
+    next one, while the browser may still be fetching them: broken tiles and 404s. A data URL travels
+    with the page itself, and these pictures are small (a 28x28 view enlarged is a few kB as PNG).
+    """
+    pixels = image if image.ndim == 2 else cv2.cvtColor(image, cv2.COLOR_RGB2BGR)
+    kind = "jpeg" if photo else "png"
+    ok, encoded = cv2.imencode("." + kind, pixels, [cv2.IMWRITE_JPEG_QUALITY, 90] if photo else [])
+    if not ok:
+        raise ValueError(f"Could not encode a {image.shape} image as {kind.upper()}.")
+    return f"data:image/{kind};base64," + base64.b64encode(encoded.tobytes()).decode("ascii")
 
 
 def upscale(image: np.ndarray, size: int = 224) -> np.ndarray:

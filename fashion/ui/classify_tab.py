@@ -151,12 +151,13 @@ def render_prediction(result: Result) -> None:
     st.html("<style>.st-key-classify_views img, .st-key-classify_heat img {image-rendering: pixelated;}</style>")
     columns = st.columns([1, 1, 1, 2] if result.view is not None else [1, 1, 2])
     if result.view is not None:
-        columns[0].image(result.view, caption="Your photo: the item we found, outlined", width="stretch")
+        columns[0].image(charts.data_url(result.view, photo=True), caption="Your photo: the item we found, outlined",
+                         width="stretch")
     with columns[-3], st.container(key="classify_views"):
-        st.image(charts.upscale(result.image, VIEW_PX), caption="What the model sees: 28×28, bright item on black",
-                 width="stretch")
+        st.image(charts.data_url(charts.upscale(result.image, VIEW_PX)), width="stretch",
+                 caption="What the model sees: 28×28, bright item on black")
     with columns[-2], st.container(key="classify_heat"):
-        st.image(charts.saliency_overlay(result.image, result.saliency, VIEW_PX), width="stretch",
+        st.image(charts.data_url(charts.saliency_overlay(result.image, result.saliency, VIEW_PX)), width="stretch",
                  caption=f"What drove “{prediction.label}”: the brighter the colour, the more it counted")
     with columns[-1]:
         st.plotly_chart(charts.probability_figure(prediction.probs), key="classify_probs",

@@ -133,7 +133,7 @@ def render_grid(mistakes: Mistakes, positions: list[int]) -> list[int]:
 def render_tile(mistakes: Mistakes, position: int, images: torch.Tensor) -> None:
     index = int(mistakes.index[position])
     true, predicted = CLASS_NAMES[int(mistakes.true[position])], CLASS_NAMES[int(mistakes.predicted[position])]
-    st.image(charts.upscale(images[index].numpy(), TILE_PX), width="stretch")
+    st.image(charts.data_url(charts.upscale(images[index].numpy(), TILE_PX)), width="stretch")
     st.caption(f"**{true}** → {predicted}  \n{mistakes.confidence[position]:.0%} sure")
     st.button(f"#{index}", key=f"mistakes_show_{index}", on_click=show_detail, args=(index,), type="tertiary",
               help="Show this image larger, with its top probabilities")
@@ -151,7 +151,7 @@ def render_detail(mistakes: Mistakes, probs: torch.Tensor, page: list[int]) -> N
     true = CLASS_NAMES[int(data.test_labels[index])]
     image_probs = probs[index].tolist()
     st.subheader(f"Test image #{index}")
-    st.image(charts.upscale(data.test_images[index].numpy(), DETAIL_PX), width=DETAIL_PX)
+    st.image(charts.data_url(charts.upscale(data.test_images[index].numpy(), DETAIL_PX)), width=DETAIL_PX)
     st.markdown(f"True class: **{true}**")
     top = sorted(range(len(image_probs)), key=image_probs.__getitem__, reverse=True)[:3]
     st.markdown("\n".join(f"{rank}. {CLASS_NAMES[i]}: {image_probs[i]:.1%}" for rank, i in enumerate(top, 1)))

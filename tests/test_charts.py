@@ -1,0 +1,27 @@
+"""The pictures the tabs show: inline data URLs that decode back to what was drawn."""
+import base64
+
+import cv2
+import numpy as np
+
+from fashion.ui import charts
+
+
+def decode(url: str, prefix: str) -> np.ndarray:
+    assert url.startswith(prefix)
+    raw = np.frombuffer(base64.b64decode(url[len(prefix):]), np.uint8)
+    return cv2.imdecode(raw, cv2.IMREAD_UNCHANGED)
+
+
+def test_a_model_view_travels_as_a_lossless_png():
+    view = charts.upscale(np.random.default_rng(0).random((28, 28)), 112)
+    assert view.shape == (112, 112)
+    assert np.array_equal(decode(charts.data_url(view), "data:image/png;base64,"), view)
+
+
+def test_a_photo_travels_as_a_jpeg_with_its_colours():
+    photo = np.zeros((60, 80, 3), np.uint8)
+    photo[:, :40] = (200, 30, 30)                      # red on the left, in RGB order
+    back = decode(charts.data_url(photo, photo=True), "data:image/jpeg;base64,")
+    assert back.shape == photo.shape
+    assert abs(int(back[30, 10, 2]) - 200) < 10 and int(back[30, 10, 0]) < 50   # OpenCV reads BGR
