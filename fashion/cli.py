@@ -51,17 +51,14 @@ def set_threads(threads: int | None) -> None:
     torch.set_num_threads(threads or os.cpu_count() or 1)
 
 
-def cmd_train(args) -> int:
+def train_with_progress(config, data, desc: str = "training"):
+    """Run the training loop with a progress bar on the terminal; returns its DoneEvent."""
     from tqdm import tqdm
 
-    from fashion.evaluate import evaluate
-    from fashion.train import DoneEvent, EvalEvent, StepEvent, TrainConfig, train
-    from fashion.weights import save_model
+    from fashion.train import DoneEvent, EvalEvent, StepEvent, train
 
-    config = TrainConfig(**{f.name: getattr(args, f.name) for f in fields(TrainConfig)}).validate()
-    data = load_fashion_mnist()
     test_acc = float("nan")
-    with tqdm(desc="training", unit="step", dynamic_ncols=True) as bar:
+    with tqdm(desc=desc, unit="step", dynamic_ncols=True) as bar:
         for event in train(config, data):
             if isinstance(event, StepEvent):
                 bar.total = event.total_steps
@@ -72,18 +69,43 @@ def cmd_train(args) -> int:
                 test_acc = event.report.accuracy
             elif isinstance(event, DoneEvent):
                 done = event
-    report = evaluate(done.model, data.test_images, data.test_labels, mirror=args.mirror)
+    return done
+
+
+def cmd_train(args) -> int:
+    from dataclasses import replace
+
+    from fashion.model import Ensemble
+    from fashion.train import TrainConfig
+
+    config = TrainConfig(**{f.name: getattr(args, f.name) for f in fields(TrainConfig)}).validate()
+    data = load_fashion_mnist()
+    # Member i is the model `--seed` + i alone would give, so each can be checked on its own.
+    runs = [train_with_progress(replace(config, seed=config.seed + i), data,
+                                f"member {i + 1}/{args.members}" if args.members > 1 else "training")
+            for i in range(args.members)]
+    model = runs[0].model if args.members == 1 else Ensemble([run.model for run in runs])
+    save_trained(model, config, data, args.mirror, sum(r.elapsed_s for r in runs), sum(r.step for r in runs), args.out)
+    return 0
+
+
+def save_trained(model, config, data, mirror: bool, elapsed_s: float, steps: int, out: Path) -> None:
+    """Score a freshly trained model on the test set and save it with the metadata the app and card show."""
+    from fashion.evaluate import evaluate
+    from fashion.weights import save_model
+
+    report = evaluate(model, data.test_images, data.test_labels, mirror=mirror)
     metadata = {
         "config": asdict(config), "test_accuracy": report.accuracy, "per_class": report.per_class,
-        "mirror": args.mirror, "training_time_s": round(done.elapsed_s, 1), "steps": done.step,
+        "mirror": mirror, "training_time_s": round(elapsed_s, 1), "steps": steps,
         "machine": f"{platform.machine()}, {os.cpu_count()} cores, torch {torch.__version__}, "
                    f"{torch.get_num_threads()} threads",
         "created": time.strftime("%Y-%m-%d %H:%M:%S"),
     }
-    save_model(done.model, args.out, metadata)
-    print(f"test accuracy {report.accuracy:.4f} ({'with' if args.mirror else 'without'} mirror averaging) "
-          f"after {done.step} steps in {done.elapsed_s:.0f} s; saved to {args.out}")
-    return 0
+    save_model(model, out, metadata)
+    members = f", an ensemble of {len(model.members)}" if hasattr(model, "members") else ""
+    print(f"test accuracy {report.accuracy:.4f} ({'with' if mirror else 'without'} mirror averaging{members}) "
+          f"after {steps} steps in {elapsed_s:.0f} s; saved to {out}")
 
 
 def cmd_evaluate(args) -> int:
@@ -99,7 +121,8 @@ def cmd_evaluate(args) -> int:
     report = report_from_probs(probs, data.test_labels)
     batch_1000_s = median_seconds(lambda: classifier.probs(data.test_images[:1000]))
     result = {
-        "model": str(args.model), "arch": classifier.model.arch, "params": count_params(classifier.model),
+        "model": str(args.model), "arch": classifier.model.arch, "members": classifier.metadata.get("members", 1),
+        "params": count_params(classifier.model),
         "accuracy": report.accuracy, "per_class": report.per_class, "confusion": report.confusion,
         "mirror": classifier.mirror, "images": len(data.test_labels), "seconds": round(seconds, 3),
         "batch_1000_s": round(batch_1000_s, 4), "threads": torch.get_num_threads(),
@@ -232,6 +255,14 @@ def cmd_download(args) -> int:
     return 0
 
 
+def members_count(text: str) -> int:
+    from fashion.weights import MAX_MEMBERS
+
+    if not text.isdigit() or not 1 <= int(text) <= MAX_MEMBERS:
+        raise argparse.ArgumentTypeError(f"give a whole number from 1 to {MAX_MEMBERS}")
+    return int(text)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m fashion", description=__doc__)
     parser.add_argument("--threads", type=int, default=None, help="torch threads (default: all cores)")
@@ -241,6 +272,9 @@ def build_parser() -> argparse.ArgumentParser:
     add_config_options(p)
     p.add_argument("--mirror", action=argparse.BooleanOptionalAction, default=True,
                    help="average each prediction with its mirror image when the model is used")
+    p.add_argument("--members", type=members_count, default=1,
+                   help="train this many models (seeds --seed, --seed + 1, ...) and save them as one ensemble "
+                        "that averages their predictions (default: 1)")
     p.add_argument("--out", type=Path, default=Path("runs/model.safetensors"), help="where to save the model")
     p.set_defaults(run=cmd_train)
 

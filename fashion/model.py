@@ -48,8 +48,6 @@ class Stage(nn.Module):
         return self.blocks(self.conv(x))
 
 
-
-
 class FashionCNN(nn.Module):
     """Three stages take 28x28 down to 3x3, then one linear layer."""
 
@@ -76,6 +74,33 @@ class FashionCNN(nn.Module):
         return self.head(self.embed(x))
 
 
+class Ensemble(nn.Module):
+    """Several FashionCNNs of one architecture, trained apart from different seeds; their probabilities averaged.
+
+    Two models' mistakes differ enough that their average beats either (see weights/README.md). It returns
+    log-probabilities, so a softmax of its output, as for any model here, gives the average probabilities.
+    """
+
+    def __init__(self, members: list[FashionCNN]):
+        super().__init__()
+        if len({m.arch for m in members}) != 1:
+            raise ValueError("An ensemble's members must share one architecture.")
+        self.arch = members[0].arch
+        self.members = nn.ModuleList(members)
+
+    def embed(self, x: torch.Tensor) -> torch.Tensor:
+        """The members' features side by side."""
+        return torch.cat([m.embed(x) for m in self.members], 1)
+
+    def head(self, features: torch.Tensor) -> torch.Tensor:
+        parts = features.chunk(len(self.members), 1)
+        probs = torch.stack([m.head(f).float().softmax(1) for m, f in zip(self.members, parts)]).mean(0)
+        return probs.clamp(min=1e-12).log()
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.head(self.embed(x))
+
+
 def build_model(arch: str = DEFAULT_ARCH, generator: torch.Generator | None = None) -> FashionCNN:
     """A freshly initialised model; with a generator its weights depend only on that generator's seed."""
     if arch not in ARCHITECTURES:
@@ -93,6 +118,15 @@ def build_model(arch: str = DEFAULT_ARCH, generator: torch.Generator | None = No
 def bf16_supported() -> bool:
     """True if this CPU runs bfloat16 natively (AVX512-BF16 or AMX); elsewhere bf16 is emulated and slow."""
     return torch.backends.mkldnn.is_available() and torch.ops.mkldnn._is_mkldnn_bf16_supported()
+
+
+Model = FashionCNN | Ensemble     # what the rest of the package trains, saves, loads and predicts with
+
+
+def build_ensemble(arch: str, members: int) -> Model:
+    """An untrained model of `members` FashionCNNs (one member: a plain FashionCNN), e.g. to load weights into."""
+    models = [build_model(arch) for _ in range(members)]
+    return models[0] if members == 1 else Ensemble(models)
 
 
 def count_params(model: nn.Module) -> int:

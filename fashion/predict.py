@@ -9,7 +9,7 @@ import torch
 
 from fashion.classes import CLASS_NAMES, DEFAULT_WEIGHTS
 from fashion.evaluate import predict_probs
-from fashion.model import FashionCNN
+from fashion.model import Model
 from fashion.unfamiliar import FeatureStats, load_stats, relative_mahalanobis, sidecar_path
 from fashion.weights import load_model
 
@@ -33,7 +33,7 @@ class Prediction:
 class Classifier:
     """A trained model with its metadata, ready to classify single images or batches."""
 
-    def __init__(self, model: FashionCNN, metadata: dict | None = None, feature_stats: FeatureStats | None = None):
+    def __init__(self, model: Model, metadata: dict | None = None, feature_stats: FeatureStats | None = None):
         self.model = model.eval()
         self.metadata = metadata or {}
         # Mirror averaging is part of how a model is meant to be used; the weights file says so.

@@ -13,18 +13,21 @@ from safetensors.torch import load as load_tensors
 from safetensors.torch import save as save_tensors
 
 from fashion.classes import CLASS_NAMES
-from fashion.model import ARCHITECTURES, FashionCNN, build_model, count_params
+from fashion.model import ARCHITECTURES, Ensemble, Model, build_ensemble, count_params
 
 MAX_MODEL_BYTES = 50 * 1024 * 1024   # our largest architecture is ~5 MB
+MAX_MEMBERS = 4                      # an ensemble of more would be too slow to classify with
 
 
 class WeightsError(Exception):
     """A model file that cannot be used; the message says why in a sentence."""
 
 
-def model_bytes(model: FashionCNN, metadata: dict) -> bytes:
+def model_bytes(model: Model, metadata: dict) -> bytes:
     """The model as safetensors bytes; metadata values are stored as JSON strings."""
-    meta = {"arch": model.arch, "class_names": list(CLASS_NAMES), "params": count_params(model), **metadata}
+    members = len(model.members) if isinstance(model, Ensemble) else 1
+    meta = {"arch": model.arch, "members": members, "class_names": list(CLASS_NAMES),
+            "params": count_params(model), **metadata}
     tensors = {name: t.detach().contiguous() for name, t in model.state_dict().items()}
     return save_tensors(tensors, metadata={key: json.dumps(value) for key, value in meta.items()})
 
@@ -45,7 +48,7 @@ def atomic_write(path: Path, data: bytes) -> None:
         raise
 
 
-def save_model(model: FashionCNN, path: Path, metadata: dict) -> None:
+def save_model(model: Model, path: Path, metadata: dict) -> None:
     atomic_write(path, model_bytes(model, metadata))
 
 
@@ -70,7 +73,7 @@ def refuse_pickle(data: bytes) -> None:
                            ".safetensors model files are accepted.")
 
 
-def load_model_bytes(data: bytes) -> tuple[FashionCNN, dict]:
+def load_model_bytes(data: bytes) -> tuple[Model, dict]:
     """Check a safetensors model against its architecture and return it in eval mode with its metadata."""
     if len(data) > MAX_MODEL_BYTES:
         raise WeightsError(f"This model file is larger than {MAX_MODEL_BYTES // 2**20} MB; ours are far smaller.")
@@ -79,19 +82,22 @@ def load_model_bytes(data: bytes) -> tuple[FashionCNN, dict]:
     arch = metadata.get("arch")
     if arch not in ARCHITECTURES:
         raise WeightsError(f"This model file names an unknown architecture ({arch!r}).")
+    members = metadata.get("members", 1)
+    if not (isinstance(members, int) and not isinstance(members, bool) and 1 <= members <= MAX_MEMBERS):
+        raise WeightsError(f"This model file's metadata gives a number of members that is not 1 to {MAX_MEMBERS}.")
     if metadata.get("class_names", list(CLASS_NAMES)) != list(CLASS_NAMES):
         raise WeightsError("This model file was trained for other classes than Fashion-MNIST's ten.")
     try:
         tensors = load_tensors(data)
     except SafetensorError as e:
         raise WeightsError(f"This model file is not a valid safetensors file ({e}).") from e
-    model = build_model(arch)
+    model = build_ensemble(arch, members)
     check_tensors(model, tensors)
     model.load_state_dict(tensors)
     return model.eval(), check_metadata(metadata, model)
 
 
-def check_metadata(metadata: dict, model: FashionCNN) -> dict:
+def check_metadata(metadata: dict, model: Model) -> dict:
     """The metadata fields we act on or show, type-checked: a file's header is as untrusted as its tensors."""
     accuracy = metadata.get("test_accuracy")
     if accuracy is not None and not (isinstance(accuracy, (int, float)) and 0 <= accuracy <= 1):
@@ -101,7 +107,7 @@ def check_metadata(metadata: dict, model: FashionCNN) -> dict:
     return {**metadata, "params": count_params(model)}   # counted, not taken on trust
 
 
-def check_tensors(model: FashionCNN, tensors: dict[str, torch.Tensor]) -> None:
+def check_tensors(model: Model, tensors: dict[str, torch.Tensor]) -> None:
     expected = {name: t.shape for name, t in model.state_dict().items()}
     if set(tensors) != set(expected):
         missing, extra = sorted(set(expected) - set(tensors)), sorted(set(tensors) - set(expected))
@@ -113,7 +119,7 @@ def check_tensors(model: FashionCNN, tensors: dict[str, torch.Tensor]) -> None:
                                f"({name} has shape {tuple(tensors[name].shape)}, expected {tuple(shape)}).")
 
 
-def load_model(path: Path) -> tuple[FashionCNN, dict]:
+def load_model(path: Path) -> tuple[Model, dict]:
     path = Path(path)
     if not path.is_file():
         raise WeightsError(f"No model file at {path}.")

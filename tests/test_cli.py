@@ -1,7 +1,9 @@
 """The command line as a user runs it: python -m fashion ..."""
 import json
 
+import torch
 from conftest import run_cli
+from safetensors.torch import load_file
 
 from fashion.classes import CLASS_NAMES, CLASS_SLUGS
 
@@ -54,6 +56,16 @@ def test_train_writes_a_model_that_evaluate_reads(tmp_path):
     result = run_cli("evaluate", "--json", "--model", str(out))
     report = json.loads(result.stdout)
     assert report["accuracy"] > 0.4      # 30 steps: far above chance (0.1), far below a trained model
+
+
+def test_train_members_gives_an_ensemble_of_the_models_each_seed_gives_alone(tmp_path):
+    quick = ["--max-steps", "10", "--eval-every", "1000"]
+    assert run_cli("train", *quick, "--members", "2", "--out", str(tmp_path / "pair.safetensors")).returncode == 0
+    assert run_cli("train", *quick, "--seed", "1", "--out", str(tmp_path / "one.safetensors")).returncode == 0
+    pair, one = load_file(tmp_path / "pair.safetensors"), load_file(tmp_path / "one.safetensors")
+    assert set(pair) == {f"members.{i}.{name}" for i in (0, 1) for name in one}
+    assert all(torch.equal(pair[f"members.1.{name}"], tensor) for name, tensor in one.items())
+    assert "from 1 to 4" in run_cli("train", "--members", "9").stderr
 
 
 def test_missing_model_is_a_sentence_not_a_traceback(tmp_path):

@@ -1,7 +1,7 @@
 import pytest
 import torch
 
-from fashion.model import ARCHITECTURES, MAX_PARAMS, build_model, count_params
+from fashion.model import ARCHITECTURES, MAX_PARAMS, Ensemble, build_model, count_params
 
 
 @pytest.mark.parametrize("arch", list(ARCHITECTURES))
@@ -24,3 +24,19 @@ def test_seeded_initialisation_is_repeatable():
 def test_unknown_architecture_is_a_clear_error():
     with pytest.raises(ValueError, match="Unknown architecture"):
         build_model("vgg99")
+
+
+def test_an_ensemble_averages_its_members_probabilities():
+    a, b = (build_model("fast", torch.Generator().manual_seed(s)).eval() for s in (0, 1))
+    ensemble = Ensemble([a, b]).eval()
+    x = torch.rand(3, 1, 28, 28)
+    expected = (a(x).softmax(1) + b(x).softmax(1)) / 2
+    assert torch.allclose(ensemble(x).softmax(1), expected, atol=1e-6)
+    # The unfamiliar score and the classifier split a prediction into embed and head: they must agree.
+    assert torch.allclose(ensemble.head(ensemble.embed(x)), ensemble(x))
+    assert count_params(ensemble) == count_params(a) + count_params(b)
+
+
+def test_an_ensemble_of_different_architectures_is_refused():
+    with pytest.raises(ValueError, match="one architecture"):
+        Ensemble([build_model("fast"), build_model("medium")])

@@ -5,7 +5,7 @@ import pytest
 import torch
 from safetensors.torch import save as save_tensors
 
-from fashion.model import build_model
+from fashion.model import Ensemble, build_model, count_params
 from fashion.weights import WeightsError, load_model, load_model_bytes, save_model
 
 
@@ -55,3 +55,19 @@ def test_metadata_is_checked_not_trusted():
         load_model_bytes(file_with(mirror="yes"))
     _, meta = load_model_bytes(file_with(params=-5, test_accuracy=0.9))
     assert meta["params"] == sum(t.numel() for name, t in build_model("fast").named_parameters())
+
+
+def test_an_ensemble_round_trips_and_its_member_count_is_checked(tmp_path):
+    members = [build_model("fast", torch.Generator().manual_seed(s)).eval() for s in (0, 1)]
+    ensemble = Ensemble(members).eval()
+    path = tmp_path / "pair.safetensors"
+    save_model(ensemble, path, {"mirror": False})
+    loaded, meta = load_model(path)
+    x = torch.rand(4, 1, 28, 28)
+    assert isinstance(loaded, Ensemble) and meta["members"] == 2 and meta["params"] == 2 * count_params(members[0])
+    assert torch.equal(ensemble(x), loaded(x))
+    tensors = {k: v.contiguous() for k, v in ensemble.state_dict().items()}
+    for members_field in (0, 5, "2", True, 1):          # 1: the tensors are a pair's, not one model's
+        data = save_tensors(tensors, metadata={"arch": json.dumps("fast"), "members": json.dumps(members_field)})
+        with pytest.raises(WeightsError, match="members|does not match"):
+            load_model_bytes(data)

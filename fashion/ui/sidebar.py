@@ -34,8 +34,10 @@ def render() -> None:
         meta = classifier.metadata
         accuracy = meta.get("test_accuracy")
         st.metric("Test accuracy", f"{accuracy:.2%}" if accuracy is not None else "—")
-        st.caption(f"Architecture **{meta.get('arch', '?')}**, {meta.get('params', 0):,} parameters"
-                   + (", mirror averaging" if classifier.mirror else ""))
+        members = meta.get("members", 1)
+        st.caption(f"Architecture **{meta.get('arch', '?')}**"
+                   + (f", an ensemble of {members} averaged" if members > 1 else "")
+                   + f", {meta.get('params', 0):,} parameters" + (", mirror averaging" if classifier.mirror else ""))
         with st.expander("Load a model file"):
             st.file_uploader("A `.safetensors` file downloaded from the Train tab", type=["safetensors"],
                              key="model_upload", on_change=load_uploaded_model,
