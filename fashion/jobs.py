@@ -7,6 +7,7 @@ two-core machine stays usable: by default one job trains while the others wait t
 from __future__ import annotations
 
 import itertools
+import os
 import threading
 import time
 from collections import deque
@@ -18,6 +19,16 @@ from fashion.events import DoneEvent, EvalEvent, StepEvent
 
 if TYPE_CHECKING:
     from fashion.data import FashionMNIST
+
+def share_cores() -> int:
+    """Give torch all cores but one (FASHION_TORCH_THREADS overrides): one stays free for the server and
+    for classifying while a session trains. Returns the number of threads."""
+    import torch
+
+    threads = int(os.environ.get("FASHION_TORCH_THREADS", max(1, (os.cpu_count() or 1) - 1)))
+    torch.set_num_threads(threads)
+    return threads
+
 
 QUEUED, RUNNING, DONE, STOPPED, CANCELLED, FAILED = "queued", "running", "done", "stopped", "cancelled", "failed"
 FINISHED = (DONE, STOPPED, CANCELLED, FAILED)

@@ -7,19 +7,16 @@ with the machine idle, then while a training job runs, and prints both medians a
 """
 from __future__ import annotations
 
-import os
 import sys
 import time
 from pathlib import Path
-
-import torch
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from fashion.cli import median_seconds  # noqa: E402
 from fashion.data import load_fashion_mnist  # noqa: E402
-from fashion.jobs import RUNNING, JobQueue  # noqa: E402
+from fashion.jobs import RUNNING, JobQueue, share_cores  # noqa: E402
 from fashion.photo import read_photo  # noqa: E402
 from fashion.predict import Classifier  # noqa: E402
 from fashion.train import TrainConfig  # noqa: E402
@@ -34,8 +31,7 @@ def time_classify(classifier: Classifier, data: bytes) -> float:
 
 
 def main() -> None:
-    threads = int(os.environ.get("FASHION_TORCH_THREADS", max(1, (os.cpu_count() or 1) - 1)))
-    torch.set_num_threads(threads)
+    threads = share_cores()
     classifier, data = Classifier.load(), PHOTO.read_bytes()
     dataset = load_fashion_mnist()
     time_classify(classifier, data)                    # warm-up: first calls pay for lazy set-up

@@ -10,7 +10,7 @@ PHOTOS = ROOT.parent / "shared" / "photos"
 sys.path.insert(0, str(ROOT))
 
 # Tests share two cores with whatever else runs; a fixed thread count keeps results repeatable.
-# The app would otherwise leave a core free (fashion.ui.state.limit_torch_threads) for the whole process.
+# The app would otherwise leave a core free (fashion.jobs.share_cores) for the whole process.
 os.environ.setdefault("FASHION_TORCH_THREADS", "2")
 torch.set_num_threads(2)
 

@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import hashlib
-import os
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
@@ -22,12 +21,10 @@ SHIPPED = "Shipped model"
 
 @st.cache_resource
 def limit_torch_threads() -> int:
-    """Leave one core free for the server and for classifying while a session trains (once per process)."""
-    import torch
+    """Once per process: leave one core free for the server and for classifying while a session trains."""
+    from fashion.jobs import share_cores
 
-    threads = int(os.environ.get("FASHION_TORCH_THREADS", max(1, (os.cpu_count() or 1) - 1)))
-    torch.set_num_threads(threads)
-    return threads
+    return share_cores()
 
 
 @st.cache_resource(show_spinner="Loading Fashion-MNIST…")
