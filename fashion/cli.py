@@ -92,6 +92,7 @@ def cmd_train(args) -> int:
 def save_trained(model, config, data, mirror: bool, elapsed_s: float, steps: int, out: Path) -> None:
     """Score a freshly trained model on the test set and save it with the metadata the app and card show."""
     from fashion.evaluate import evaluate
+    from fashion.model import Ensemble
     from fashion.weights import save_model
 
     report = evaluate(model, data.test_images, data.test_labels, mirror=mirror)
@@ -103,7 +104,7 @@ def save_trained(model, config, data, mirror: bool, elapsed_s: float, steps: int
         "created": time.strftime("%Y-%m-%d %H:%M:%S"),
     }
     save_model(model, out, metadata)
-    members = f", an ensemble of {len(model.members)}" if hasattr(model, "members") else ""
+    members = f", an ensemble of {len(model.members)}" if isinstance(model, Ensemble) else ""
     print(f"test accuracy {report.accuracy:.4f} ({'with' if mirror else 'without'} mirror averaging{members}) "
           f"after {steps} steps in {elapsed_s:.0f} s; saved to {out}")
 

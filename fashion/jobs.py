@@ -20,6 +20,7 @@ from fashion.events import DoneEvent, EvalEvent, StepEvent
 if TYPE_CHECKING:
     from fashion.data import FashionMNIST
 
+
 def share_cores() -> int:
     """Give torch all cores but one (FASHION_TORCH_THREADS overrides): one stays free for the server and
     for classifying while a session trains. Returns the number of threads."""
