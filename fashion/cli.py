@@ -92,7 +92,7 @@ def cmd_train(args) -> int:
 def save_trained(model, config, data, mirror: bool, elapsed_s: float, steps: int, out: Path) -> None:
     """Score a freshly trained model on the test set and save it with the metadata the app and card show."""
     from fashion.evaluate import evaluate
-    from fashion.model import Ensemble
+    from fashion.model import member_count
     from fashion.weights import save_model
 
     report = evaluate(model, data.test_images, data.test_labels, mirror=mirror)
@@ -104,14 +104,14 @@ def save_trained(model, config, data, mirror: bool, elapsed_s: float, steps: int
         "created": time.strftime("%Y-%m-%d %H:%M:%S"),
     }
     save_model(model, out, metadata)
-    members = f", an ensemble of {len(model.members)}" if isinstance(model, Ensemble) else ""
+    members = f", an ensemble of {member_count(model)}" if member_count(model) > 1 else ""
     print(f"test accuracy {report.accuracy:.4f} ({'with' if mirror else 'without'} mirror averaging{members}) "
           f"after {steps} steps in {elapsed_s:.0f} s; saved to {out}")
 
 
 def cmd_evaluate(args) -> int:
     from fashion.evaluate import report_from_probs
-    from fashion.model import count_params
+    from fashion.model import count_params, member_count
     from fashion.predict import Classifier
 
     classifier = Classifier.load(args.model)
@@ -122,7 +122,7 @@ def cmd_evaluate(args) -> int:
     report = report_from_probs(probs, data.test_labels)
     batch_1000_s = median_seconds(lambda: classifier.probs(data.test_images[:1000]))
     result = {
-        "model": str(args.model), "arch": classifier.model.arch, "members": classifier.metadata.get("members", 1),
+        "model": str(args.model), "arch": classifier.model.arch, "members": member_count(classifier.model),
         "params": count_params(classifier.model),
         "accuracy": report.accuracy, "per_class": report.per_class, "confusion": report.confusion,
         "mirror": classifier.mirror, "images": len(data.test_labels), "seconds": round(seconds, 3),

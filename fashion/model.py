@@ -123,6 +123,10 @@ def bf16_supported() -> bool:
 Model = FashionCNN | Ensemble     # what the rest of the package trains, saves, loads and predicts with
 
 
+def member_count(model: Model) -> int:
+    return len(model.members) if isinstance(model, Ensemble) else 1
+
+
 def build_ensemble(arch: str, members: int) -> Model:
     """An untrained model of `members` FashionCNNs (one member: a plain FashionCNN), e.g. to load weights into."""
     models = [build_model(arch) for _ in range(members)]

@@ -13,7 +13,7 @@ from safetensors.torch import load as load_tensors
 from safetensors.torch import save as save_tensors
 
 from fashion.classes import CLASS_NAMES
-from fashion.model import ARCHITECTURES, Ensemble, Model, build_ensemble, count_params
+from fashion.model import ARCHITECTURES, Model, build_ensemble, count_params, member_count
 
 MAX_MODEL_BYTES = 50 * 1024 * 1024   # our largest architecture is ~5 MB
 MAX_MEMBERS = 4                      # an ensemble of more would be too slow to classify with
@@ -25,8 +25,7 @@ class WeightsError(Exception):
 
 def model_bytes(model: Model, metadata: dict) -> bytes:
     """The model as safetensors bytes; metadata values are stored as JSON strings."""
-    members = len(model.members) if isinstance(model, Ensemble) else 1
-    meta = {"arch": model.arch, "members": members, "class_names": list(CLASS_NAMES),
+    meta = {"arch": model.arch, "members": member_count(model), "class_names": list(CLASS_NAMES),
             "params": count_params(model), **metadata}
     tensors = {name: t.detach().contiguous() for name, t in model.state_dict().items()}
     return save_tensors(tensors, metadata={key: json.dumps(value) for key, value in meta.items()})
@@ -104,7 +103,7 @@ def check_metadata(metadata: dict, model: Model) -> dict:
         raise WeightsError("This model file's metadata gives a test accuracy that is not a number from 0 to 1.")
     if not isinstance(metadata.get("mirror", False), bool):
         raise WeightsError("This model file's metadata has a \"mirror\" flag that is not true or false.")
-    return {**metadata, "params": count_params(model)}   # counted, not taken on trust
+    return {**metadata, "params": count_params(model), "members": member_count(model)}   # counted, not trusted
 
 
 def check_tensors(model: Model, tensors: dict[str, torch.Tensor]) -> None:
