@@ -26,6 +26,8 @@ GRABCUT_ITERATIONS = 4
 THIN_PX = 3
 MIN_ITEM_FRACTION = 0.01  # a mask smaller than this share of the image means segmentation failed
 MIN_SIDE = 8              # images thinner than this (1x1, 2000x3) hold no item to classify
+SHADING_FLOOR = 0.3       # the darkest part of an item renders at this, never sinking into the black
+RENDER_SIDE = 4 * IMAGE_SIZE   # the item is shrunk to this before rendering: detail enough for 28 px, and fast
 
 
 class NoItemError(ImageError):
@@ -37,7 +39,8 @@ NO_ITEM = "We could not find an item of clothing in this picture. Try a photo wi
 
 @dataclass
 class PhotoInput:
-    image: np.ndarray          # float32 (28, 28) in [0, 1]: what the model sees
+    image: np.ndarray          # float32 (28, 28) in [0, 1]: the main rendering, what the app shows
+    views: np.ndarray          # float32 (V, 28, 28): all the renderings the model's answer is averaged over
     mask: np.ndarray           # bool (H, W) at the size of `rgb`: where we think the item is
     box: tuple[int, int, int, int]   # x0, y0, x1, y1 of the item in `rgb`
     rgb: np.ndarray            # the decoded photo the mask refers to
@@ -77,31 +80,81 @@ def largest_component(mask: np.ndarray) -> np.ndarray:
     return cv2.drawContours(np.zeros_like(blob), contours, -1, 1, thickness=cv2.FILLED)
 
 
-def render_like_dataset(gray: np.ndarray, mask: np.ndarray | None = None) -> np.ndarray:
+@dataclass(frozen=True)
+class Rendering:
+    """One way to draw the masked item as a dataset image; the defaults are the main one, shown in the app."""
+    low: float = 2                # the item's shading between these percentiles...
+    high: float = 98
+    floor: float = SHADING_FLOOR  # ...is stretched to [floor, 1]
+    stretch: bool = True          # False: plain inverted luminance instead
+    blur: float = 0.0             # Gaussian blur (sigma, in pixels of the 28x28) before shrinking
+    fill: float = 1.0             # share of the 28 px the item's longest edge spans
+
+
+# How best to render a photo is a judgement (how far to stretch the shading, how much detail, what
+# margin) that 160 photos cannot settle; the model sees each rendering and its mirror image, and its
+# answers are averaged. On ../shared/photos each of six models got 4 to 10 more of the 160 garments
+# right this way than from the first rendering alone, and the shipped model's unfamiliar-item AUROC
+# rose from 0.84 to 0.86.
+RENDERINGS = (
+    Rendering(),
+    Rendering(stretch=False),
+    Rendering(low=0, high=100),
+    Rendering(floor=0.6),
+    Rendering(blur=0.6),
+    Rendering(fill=0.95),
+)
+
+
+def render_like_dataset(gray: np.ndarray, mask: np.ndarray | None = None, how: Rendering = Rendering()) -> np.ndarray:
     """Crop to the item, negate, stretch its shading, longest edge to 28 px, centred on black."""
-    if mask is None:
-        mask = np.ones(gray.shape, bool)
+    return render_item(*crop_item(gray, np.ones(gray.shape, bool) if mask is None else mask), how)
+
+
+def crop_item(gray: np.ndarray, mask: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The item's box, negated (bright item on black) and shrunk to at most RENDER_SIDE px; and its mask there."""
     ys, xs = np.nonzero(mask)
     y0, y1, x0, x1 = ys.min(), ys.max() + 1, xs.min(), xs.max() + 1
-    item = 255.0 - gray[y0:y1, x0:x1]
-    inside = mask[y0:y1, x0:x1]
-    low, high = np.percentile(item[inside], (2, 98))
-    # Keep the item's own shading (the dataset is not silhouettes) but never let it sink into the black.
-    shaded = 0.3 + 0.7 * np.clip((item - low) / max(high - low, 1.0), 0, 1)
-    item = np.where(inside, shaded, 0.0).astype(np.float32)
-    return fit_to_square(item)
-
-
-def fit_to_square(item: np.ndarray, size: int = IMAGE_SIZE) -> np.ndarray:
-    """Scale so the longest edge is `size` px (area resampling), centred on a black square."""
+    item, inside = 255.0 - gray[y0:y1, x0:x1], mask[y0:y1, x0:x1].astype(np.float32)
     h, w = item.shape
-    scale = size / max(h, w)
+    if max(h, w) > RENDER_SIDE:
+        size = (max(1, round(w * RENDER_SIDE / max(h, w))), max(1, round(h * RENDER_SIDE / max(h, w))))
+        item = cv2.resize(item, size, interpolation=cv2.INTER_AREA)
+        inside = cv2.resize(inside, size, interpolation=cv2.INTER_AREA)
+    kept = inside > 0.5
+    return item, kept if kept.any() else inside > 0     # a sliver of a mask still keeps its pixels
+
+
+def render_item(item: np.ndarray, inside: np.ndarray, how: Rendering) -> np.ndarray:
+    """Render a cropped item (from crop_item) one way."""
+    if how.blur:
+        item = cv2.GaussianBlur(item, (0, 0), how.blur * max(item.shape) / IMAGE_SIZE)
+    if how.stretch:
+        low, high = np.percentile(item[inside], (how.low, how.high))
+        # Keep the item's own shading (the dataset is not silhouettes) but never let it sink into the black.
+        shaded = how.floor + (1 - how.floor) * np.clip((item - low) / max(high - low, 1.0), 0, 1)
+    else:
+        shaded = item / 255.0
+    return fit_to_square(np.where(inside, shaded, 0.0).astype(np.float32), fill=how.fill)
+
+
+def fit_to_square(item: np.ndarray, size: int = IMAGE_SIZE, fill: float = 1.0) -> np.ndarray:
+    """Scale so the longest edge spans `fill` of `size` px (area resampling), centred on a black square."""
+    h, w = item.shape
+    scale = size * fill / max(h, w)
     nh, nw = max(1, round(h * scale)), max(1, round(w * scale))
     small = cv2.resize(item, (nw, nh), interpolation=cv2.INTER_AREA)
     out = np.zeros((size, size), np.float32)
     top, left = (size - nh) // 2, (size - nw) // 2
     out[top:top + nh, left:left + nw] = small
     return np.clip(out, 0.0, 1.0)
+
+
+def all_views(gray: np.ndarray, mask: np.ndarray) -> np.ndarray:
+    """The item in every one of RENDERINGS, then the same mirrored: (2 x len(RENDERINGS), 28, 28)."""
+    item, inside = crop_item(gray, mask)
+    views = np.stack([render_item(item, inside, how) for how in RENDERINGS])
+    return np.concatenate([views, views[:, :, ::-1]])
 
 
 def prepare_photo(rgb: np.ndarray) -> PhotoInput:
@@ -111,8 +164,8 @@ def prepare_photo(rgb: np.ndarray) -> PhotoInput:
     if is_dataset_like(rgb):
         # Already dataset-shaped; flip polarity if it is dark-on-light like a scan or a drawing.
         border = np.concatenate([gray[0], gray[-1], gray[:, 0], gray[:, -1]])
-        image = gray / 255.0 if border.mean() < 128 else 1.0 - gray / 255.0
-        return PhotoInput(image.astype(np.float32), np.ones((h, w), bool), (0, 0, w, h), rgb)
+        image = (gray / 255.0 if border.mean() < 128 else 1.0 - gray / 255.0).astype(np.float32)
+        return PhotoInput(image, image[None], np.ones((h, w), bool), (0, 0, w, h), rgb)
     if min(h, w) < MIN_SIDE or gray.std() < 2.0:
         raise NoItemError(NO_ITEM)
     mask = segment(rgb)
@@ -121,7 +174,8 @@ def prepare_photo(rgb: np.ndarray) -> PhotoInput:
         mask = np.ones((h, w), bool)
     ys, xs = np.nonzero(mask)
     box = (int(xs.min()), int(ys.min()), int(xs.max()) + 1, int(ys.max()) + 1)
-    return PhotoInput(render_like_dataset(gray, mask), mask, box, rgb)
+    views = all_views(gray, mask)
+    return PhotoInput(views[0], views, mask, box, rgb)
 
 
 def read_photo(source) -> PhotoInput:

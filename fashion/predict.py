@@ -48,14 +48,18 @@ class Classifier:
         return predict_probs(self.model, images, mirror=self.mirror)
 
     def classify(self, image: np.ndarray) -> Prediction:
-        """Classify one float image (28, 28) in [0, 1], bright item on black."""
-        x = torch.from_numpy(np.ascontiguousarray(image, dtype=np.float32)).view(1, 1, 28, 28)
-        if self.feature_stats is None:
-            return make_prediction(self.probs(x)[0])
-        views = torch.cat([x, x.flip(3)]) if self.mirror else x
+        """Classify a float image (28, 28) in [0, 1], bright item on black, or views of one item (V, 28, 28).
+
+        The views' probabilities are averaged, and the unfamiliar score is taken at their mean feature.
+        """
+        x = torch.from_numpy(np.ascontiguousarray(image, dtype=np.float32)).view(-1, 1, 28, 28)
+        if self.mirror:
+            x = torch.cat([x, x.flip(3)])
         with torch.inference_mode():
-            features = self.model.embed(views)
-            probs = self.model.head(features).softmax(1).mean(0)
+            features = self.model.embed(x)
+            probs = self.model.head(features).float().softmax(1).mean(0)
+        if self.feature_stats is None:
+            return make_prediction(probs)
         score = relative_mahalanobis(self.feature_stats, features.mean(0, keepdim=True))[0].item()
         return make_prediction(probs, score, self.feature_stats.threshold)
 

@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 import torch
 
-from fashion.photo import NoItemError, fit_to_square, prepare_photo, render_like_dataset, segment
+from fashion.photo import RENDERINGS, NoItemError, Rendering, fit_to_square, prepare_photo, render_like_dataset, segment
 from fashion.unfamiliar import (choose_threshold, fit_feature_stats, load_stats, relative_mahalanobis, save_stats,
                                 sidecar_path)
 
@@ -98,6 +98,40 @@ def test_rendering_keeps_shading_but_never_sinks_into_the_black():
     assert inside.min() >= 0.25 and inside.max() > 0.95 and inside.std() > 0.1
 
 
+def test_a_photo_is_seen_in_every_rendering_and_mirrored():
+    photo, _ = draw_item(np.full((H, W, 3), (235, 235, 230), np.uint8), (30, 60, 120))
+    prepared = prepare_photo(photo)
+    n = len(RENDERINGS)
+    assert prepared.views.shape == (2 * n, 28, 28)
+    assert np.array_equal(prepared.views[0], prepared.image)                  # the first is the one the app shows
+    assert np.array_equal(prepared.views[n:], prepared.views[:n, :, ::-1])    # the second half, mirrored
+    assert len({view.tobytes() for view in prepared.views[:n]}) == n          # each rendering differs
+
+
+def test_renderings_differ_as_described():
+    gray = np.full((100, 60), 200.0, np.float32)
+    gray[20:80, 10:50] = np.linspace(20, 120, 40)[None, :]
+    mask = np.zeros_like(gray, bool)
+    mask[20:80, 10:50] = True
+    plain = render_like_dataset(gray, mask, Rendering(stretch=False))
+    assert abs(plain.max() - (255 - 20) / 255) < 0.02                         # plain inverted luminance
+    assert render_like_dataset(gray, mask, Rendering(floor=0.6))[plain > 0].min() >= 0.55
+    smaller = render_like_dataset(gray, mask, Rendering(fill=0.9))
+    assert (smaller.max(1) > 0.05).sum() < (plain.max(1) > 0.05).sum()        # a margin above and below
+
+
+def test_classifying_views_averages_them():
+    from fashion.predict import Classifier
+
+    classifier = Classifier.load()
+    rng = np.random.default_rng(0)
+    a, b = rng.random((2, 28, 28), dtype=np.float32)
+    both = classifier.classify(np.stack([a, b]))
+    expected = (np.array(classifier.classify(a).probs) + np.array(classifier.classify(b).probs)) / 2
+    assert np.allclose(both.probs, expected, atol=1e-5)
+    assert np.allclose(classifier.classify(np.stack([a, a])).probs, classifier.classify(a).probs, atol=1e-5)
+
+
 def test_fit_to_square_keeps_the_aspect_ratio_and_centres():
     wide = np.ones((10, 40), np.float32)
     square = fit_to_square(wide)
@@ -142,6 +176,6 @@ def test_the_shipped_model_finds_its_feature_statistics():
     classifier = Classifier.load()
     assert classifier.feature_stats is not None and np.isfinite(classifier.feature_stats.threshold)
     photo, _ = draw_item(stripes(), (40, 40, 40))
-    prediction = classifier.classify(prepare_photo(photo).image)
+    prediction = classifier.classify(prepare_photo(photo).views)
     assert abs(sum(prediction.probs) - 1) < 1e-4 and isinstance(prediction.unfamiliar, bool)
     assert prediction.unfamiliar == (prediction.unfamiliar_score > classifier.feature_stats.threshold)

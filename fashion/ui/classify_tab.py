@@ -38,9 +38,9 @@ class Result:
     level: str = "info"                    # how to show the message: info, warning or error
 
 
-def analyse(image: np.ndarray, classifier: Classifier) -> Result:
-    """Classify a 28x28 image and find what drove the answer."""
-    prediction = classifier.classify(image)
+def analyse(image: np.ndarray, classifier: Classifier, views: np.ndarray | None = None) -> Result:
+    """Classify a 28x28 image (averaged over other views of it, if given) and find what drove the answer."""
+    prediction = classifier.classify(image if views is None else views)
     return Result(prediction, image, classifier.saliency(image, prediction.index))
 
 
@@ -52,7 +52,7 @@ def classify_photo(data: bytes, classifier: Classifier) -> Result:
         return Result(message=str(error), level="warning")
     except ImageError as error:
         return Result(message=str(error), level="error")
-    result = analyse(photo.image, classifier)
+    result = analyse(photo.image, classifier, photo.views)
     result.view = charts.photo_overlay(photo.rgb, photo.mask, photo.box)
     return result
 
