@@ -83,6 +83,9 @@ def classify_tab(page) -> None:
     upload(page, chosen if chosen.exists() else first_photo(PHOTOS, PHOTO_KIND))
     expect(result_panel(page).get_by_role("heading")).to_be_visible(timeout=SLOW_MS)
     wait_for_script(page, SLOW_MS)
+    result_panel(page).get_by_text("views the answer is averaged over").click()   # show them in the picture
+    expect(keyed(page, "classify_all_views").locator("img")).to_be_visible(timeout=SLOW_MS)
+    page.wait_for_timeout(1000)      # the expander's opening animation, so the page has its full height
     save(page, "classify")
 
 

@@ -95,6 +95,8 @@ def test_uploaded_photo_fills_the_result_panel(app, photos):
     text = panel_text(app)
     assert any(name in text for name in CLASS_NAMES), text
     assert len(result_panel(app).image) >= 3              # the photo, the 28x28 view, the heat map
+    views = result_panel(app).expander
+    assert len(views) == 1 and "12 views" in views[0].label and len(views[0].image) == 1
 
 
 def test_bad_file_gets_a_sentence_not_a_traceback(app):

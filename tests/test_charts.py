@@ -25,3 +25,11 @@ def test_a_photo_travels_as_a_jpeg_with_its_colours():
     back = decode(charts.data_url(photo, photo=True), "data:image/jpeg;base64,")
     assert back.shape == photo.shape
     assert abs(int(back[30, 10, 2]) - 200) < 10 and int(back[30, 10, 0]) < 50   # OpenCV reads BGR
+
+
+def test_tile_lays_views_out_in_rows_with_gaps():
+    views = np.zeros((12, 28, 28), np.float32)
+    views[7] = 1.0                                     # the second row's second view is white
+    sheet = charts.tile(views, columns=6, cell=56, gap=4)
+    assert sheet.shape == (2 * 60 - 4, 6 * 60 - 4)
+    assert sheet[60 + 28, 60 + 28] == 255 and sheet[28, 28] == 0 and sheet[28, 57] == 255   # a view, a gap

@@ -107,6 +107,18 @@ def upscale(image: np.ndarray, size: int = 224) -> np.ndarray:
     return np.repeat(np.repeat(to_uint8(image), factor, axis=0), factor, axis=1)
 
 
+def tile(images: np.ndarray, columns: int, cell: int = 84, gap: int = 4) -> np.ndarray:
+    """Images (N, 28, 28) enlarged to `cell` px and laid out in rows of `columns`, on a white ground."""
+    rows = -(-len(images) // columns)
+    step = cell + gap
+    sheet = np.full((rows * step - gap, columns * step - gap), 255, np.uint8)
+    for i, image in enumerate(images):
+        big = upscale(image, cell)
+        top, left = (i // columns) * step, (i % columns) * step
+        sheet[top:top + big.shape[0], left:left + big.shape[1]] = big
+    return sheet
+
+
 def saliency_overlay(image: np.ndarray, heat: np.ndarray, size: int = 224, strength: float = 0.75) -> np.ndarray:
     """The 28x28 view in grey with the saliency map (28x28 in [0, 1]) laid over it in warm colours."""
     gray = np.repeat(to_uint8(image)[..., None], 3, axis=2).astype(np.float32)

@@ -32,6 +32,7 @@ class Result:
     """What the result panel shows for one input: a prediction, or a message for the person."""
     prediction: Prediction | None = None
     image: np.ndarray | None = None        # the 28x28 the model sees
+    views: np.ndarray | None = None        # for a photo: all the renderings its answer is averaged over
     saliency: np.ndarray | None = None     # 28x28 in [0, 1]
     view: np.ndarray | None = None         # the photo with the found item marked
     message: str | None = None
@@ -41,7 +42,7 @@ class Result:
 def analyse(image: np.ndarray, classifier: Classifier, views: np.ndarray | None = None) -> Result:
     """Classify a 28x28 image (averaged over other views of it, if given) and find what drove the answer."""
     prediction = classifier.classify(image if views is None else views)
-    return Result(prediction, image, classifier.saliency(image, prediction.index))
+    return Result(prediction, image, views=views, saliency=classifier.saliency(image, prediction.index))
 
 
 def classify_photo(data: bytes, classifier: Classifier) -> Result:
@@ -162,3 +163,11 @@ def render_prediction(result: Result) -> None:
     with columns[-1]:
         st.plotly_chart(charts.probability_figure(prediction.probs), key="classify_probs",
                         config={"displayModeBar": False})
+    if result.views is not None and len(result.views) > 1:
+        with st.expander(f"All {len(result.views)} views the answer is averaged over"), \
+                st.container(key="classify_all_views"):
+            st.markdown("A photo can be turned into a 28×28 image in more than one reasonable way. The model "
+                        "sees the item several ways (shading stretched or plain, sharper or softer, with a "
+                        "margin) and mirrored, and its answers are averaged: steadier than any one of them.")
+            st.html("<style>.st-key-classify_all_views img {image-rendering: pixelated;}</style>")
+            st.image(charts.data_url(charts.tile(result.views, columns=len(result.views) // 2)), width="stretch")
