@@ -39,11 +39,15 @@ NO_ITEM = "We could not find an item of clothing in this picture. Try a photo wi
 
 @dataclass
 class PhotoInput:
-    image: np.ndarray          # float32 (28, 28) in [0, 1]: the main rendering, what the app shows
-    views: np.ndarray          # float32 (V, 28, 28): all the renderings the model's answer is averaged over
+    views: np.ndarray          # float32 (V, 28, 28) in [0, 1]: the renderings the model's answer is averaged over
     mask: np.ndarray           # bool (H, W) at the size of `rgb`: where we think the item is
     box: tuple[int, int, int, int]   # x0, y0, x1, y1 of the item in `rgb`
     rgb: np.ndarray            # the decoded photo the mask refers to
+
+    @property
+    def image(self) -> np.ndarray:
+        """The main rendering (28, 28): the one the app shows and explains."""
+        return self.views[0]
 
 
 def is_dataset_like(rgb: np.ndarray) -> bool:
@@ -106,11 +110,6 @@ RENDERINGS = (
 )
 
 
-def render_like_dataset(gray: np.ndarray, mask: np.ndarray | None = None, how: Rendering = Rendering()) -> np.ndarray:
-    """Crop to the item, negate, stretch its shading, longest edge to 28 px, centred on black."""
-    return render_item(*crop_item(gray, np.ones(gray.shape, bool) if mask is None else mask), how)
-
-
 def crop_item(gray: np.ndarray, mask: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """The item's box, negated (bright item on black) and shrunk to at most RENDER_SIDE px; and its mask there."""
     ys, xs = np.nonzero(mask)
@@ -125,8 +124,8 @@ def crop_item(gray: np.ndarray, mask: np.ndarray) -> tuple[np.ndarray, np.ndarra
     return item, kept if kept.any() else inside > 0     # a sliver of a mask still keeps its pixels
 
 
-def render_item(item: np.ndarray, inside: np.ndarray, how: Rendering) -> np.ndarray:
-    """Render a cropped item (from crop_item) one way."""
+def render_item(item: np.ndarray, inside: np.ndarray, how: Rendering = Rendering()) -> np.ndarray:
+    """Render a cropped item (from crop_item) one way: stretch its shading, longest edge to 28 px, centred on black."""
     if how.blur:
         item = cv2.GaussianBlur(item, (0, 0), how.blur * max(item.shape) / IMAGE_SIZE)
     if how.stretch:
@@ -165,7 +164,7 @@ def prepare_photo(rgb: np.ndarray) -> PhotoInput:
         # Already dataset-shaped; flip polarity if it is dark-on-light like a scan or a drawing.
         border = np.concatenate([gray[0], gray[-1], gray[:, 0], gray[:, -1]])
         image = (gray / 255.0 if border.mean() < 128 else 1.0 - gray / 255.0).astype(np.float32)
-        return PhotoInput(image, image[None], np.ones((h, w), bool), (0, 0, w, h), rgb)
+        return PhotoInput(image[None], np.ones((h, w), bool), (0, 0, w, h), rgb)
     if min(h, w) < MIN_SIDE or gray.std() < 2.0:
         raise NoItemError(NO_ITEM)
     mask = segment(rgb)
@@ -174,8 +173,7 @@ def prepare_photo(rgb: np.ndarray) -> PhotoInput:
         mask = np.ones((h, w), bool)
     ys, xs = np.nonzero(mask)
     box = (int(xs.min()), int(ys.min()), int(xs.max()) + 1, int(ys.max()) + 1)
-    views = all_views(gray, mask)
-    return PhotoInput(views[0], views, mask, box, rgb)
+    return PhotoInput(all_views(gray, mask), mask, box, rgb)
 
 
 def read_photo(source) -> PhotoInput:

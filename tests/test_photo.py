@@ -4,11 +4,16 @@ import numpy as np
 import pytest
 import torch
 
-from fashion.photo import RENDERINGS, NoItemError, Rendering, fit_to_square, prepare_photo, render_like_dataset, segment
+from fashion.photo import (RENDERINGS, NoItemError, Rendering, crop_item, fit_to_square, prepare_photo, render_item,
+                           segment)
 from fashion.unfamiliar import (choose_threshold, fit_feature_stats, load_stats, relative_mahalanobis, save_stats,
                                 sidecar_path)
 
 H, W = 400, 300
+
+
+def render(gray: np.ndarray, mask: np.ndarray, how: Rendering = Rendering()) -> np.ndarray:
+    return render_item(*crop_item(gray, mask), how)
 
 
 def tshirt_outline(h: int = H, w: int = W) -> np.ndarray:
@@ -93,7 +98,7 @@ def test_rendering_keeps_shading_but_never_sinks_into_the_black():
     gray[20:80, 10:50] = np.linspace(20, 120, 40)[None, :]     # a shaded item on a pale ground
     mask = np.zeros_like(gray, bool)
     mask[20:80, 10:50] = True
-    image = render_like_dataset(gray, mask)
+    image = render(gray, mask)
     inside = image[image > 0]
     assert inside.min() >= 0.25 and inside.max() > 0.95 and inside.std() > 0.1
 
@@ -113,10 +118,10 @@ def test_renderings_differ_as_described():
     gray[20:80, 10:50] = np.linspace(20, 120, 40)[None, :]
     mask = np.zeros_like(gray, bool)
     mask[20:80, 10:50] = True
-    plain = render_like_dataset(gray, mask, Rendering(stretch=False))
+    plain = render(gray, mask, Rendering(stretch=False))
     assert abs(plain.max() - (255 - 20) / 255) < 0.02                         # plain inverted luminance
-    assert render_like_dataset(gray, mask, Rendering(floor=0.6))[plain > 0].min() >= 0.55
-    smaller = render_like_dataset(gray, mask, Rendering(fill=0.9))
+    assert render(gray, mask, Rendering(floor=0.6))[plain > 0].min() >= 0.55
+    smaller = render(gray, mask, Rendering(fill=0.9))
     assert (smaller.max(1) > 0.05).sum() < (plain.max(1) > 0.05).sum()        # a margin above and below
 
 
