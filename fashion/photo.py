@@ -6,7 +6,7 @@ seeded with a central rectangle), then render the masked item the dataset's way.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import cv2
 import numpy as np
@@ -93,6 +93,7 @@ class Rendering:
     stretch: bool = True          # False: plain inverted luminance instead
     blur: float = 0.0             # Gaussian blur (sigma, in pixels of the 28x28) before shrinking
     fill: float = 1.0             # share of the 28 px the item's longest edge spans
+    width: float = 1.0            # share of its width the item keeps: below 1 squeezes it sideways
 
 
 # How best to render a photo is a judgement (how far to stretch the shading, how much detail, what
@@ -100,7 +101,7 @@ class Rendering:
 # answers are averaged. On ../shared/photos each of six models got 4 to 10 more of the 160 garments
 # right this way than from the first rendering alone, and the shipped model's unfamiliar-item AUROC
 # rose from 0.84 to 0.86.
-RENDERINGS = (
+SHADINGS = (
     Rendering(),
     Rendering(stretch=False),
     Rendering(low=0, high=100),
@@ -108,6 +109,14 @@ RENDERINGS = (
     Rendering(blur=0.6),
     Rendering(fill=0.95),
 )
+# The catalogue shots show garments on a mannequin, sleeves hanging down; people photograph them laid
+# flat, sleeves out. Next to the dataset's, the garments in ../shared/photos are about 1/0.8 as wide for
+# their height (mean boxes of the 28x28 images: T-shirt/top 21.8 px wide against 26.7, Shirt 21.5
+# against 25.1, Dress 14.8 against 19.8). So every shading is also rendered squeezed to 0.8 of the
+# width. Over 16 models that got 124.5 of the 160 photos right on average, against 120.1 without it
+# (14 gained, by up to 12; one lost 3). Models trained on widened images did worse on the photos.
+SQUEEZE = 0.8
+RENDERINGS = SHADINGS + tuple(replace(how, width=SQUEEZE) for how in SHADINGS)
 
 
 def crop_item(gray: np.ndarray, mask: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -126,6 +135,8 @@ def crop_item(gray: np.ndarray, mask: np.ndarray) -> tuple[np.ndarray, np.ndarra
 
 def render_item(item: np.ndarray, inside: np.ndarray, how: Rendering = Rendering()) -> np.ndarray:
     """Render a cropped item (from crop_item) one way: stretch its shading, longest edge to 28 px, centred on black."""
+    if how.width != 1:
+        item, inside = squeeze(item, inside, how.width)
     if how.blur:
         item = cv2.GaussianBlur(item, (0, 0), how.blur * max(item.shape) / IMAGE_SIZE)
     if how.stretch:
@@ -135,6 +146,15 @@ def render_item(item: np.ndarray, inside: np.ndarray, how: Rendering = Rendering
     else:
         shaded = item / 255.0
     return fit_to_square(np.where(inside, shaded, 0.0).astype(np.float32), fill=how.fill)
+
+
+def squeeze(item: np.ndarray, inside: np.ndarray, width: float) -> tuple[np.ndarray, np.ndarray]:
+    """The item and its mask at `width` of their width, the height kept."""
+    h, w = item.shape
+    size = (max(1, round(w * width)), h)
+    mask = cv2.resize(inside.astype(np.float32), size, interpolation=cv2.INTER_AREA)
+    kept = mask > 0.5
+    return cv2.resize(item, size, interpolation=cv2.INTER_AREA), kept if kept.any() else mask > 0
 
 
 def fit_to_square(item: np.ndarray, size: int = IMAGE_SIZE, fill: float = 1.0) -> np.ndarray:

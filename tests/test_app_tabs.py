@@ -7,6 +7,7 @@ from streamlit.testing.v1 import AppTest
 
 from conftest import ROOT
 from fashion.classes import CLASS_NAMES
+from fashion.photo import RENDERINGS
 
 TIMEOUT = 180   # the first run classifies the 10,000 test images on two shared cores
 
@@ -96,7 +97,7 @@ def test_uploaded_photo_fills_the_result_panel(app, photos):
     assert any(name in text for name in CLASS_NAMES), text
     assert len(result_panel(app).image) >= 3              # the photo, the 28x28 view, the heat map
     views = result_panel(app).expander
-    assert len(views) == 1 and "12 views" in views[0].label and len(views[0].image) == 1
+    assert len(views) == 1 and f"{2 * len(RENDERINGS)} views" in views[0].label and len(views[0].image) == 1
 
 
 def test_bad_file_gets_a_sentence_not_a_traceback(app):

@@ -11,7 +11,7 @@ import streamlit as st
 from streamlit_drawable_canvas import st_canvas
 
 from fashion.images import ImageError
-from fashion.photo import NoItemError, read_photo
+from fashion.photo import SHADINGS, NoItemError, read_photo
 from fashion.predict import Classifier, Prediction
 from fashion.sketch import sketch_to_input
 from fashion.ui import charts, state
@@ -168,6 +168,9 @@ def render_prediction(result: Result) -> None:
                 st.container(key="classify_all_views"):
             st.markdown("A photo can be turned into a 28×28 image in more than one reasonable way. The model "
                         "sees the item several ways (shading stretched or plain, sharper or softer, with a "
-                        "margin) and mirrored, and its answers are averaged: steadier than any one of them.")
+                        "margin), each also squeezed sideways, since catalogue shots show garments narrower "
+                        "than a photo of one laid flat, and all of them mirrored. Its answers are averaged: "
+                        "steadier than any one of them.")
             st.html("<style>.st-key-classify_all_views img {image-rendering: pixelated;}</style>")
-            st.image(charts.data_url(charts.tile(result.views, columns=len(result.views) // 2)), width="stretch")
+            # One row per shading set: as rendered, squeezed, and the two mirrored.
+            st.image(charts.data_url(charts.tile(result.views, columns=len(SHADINGS))), width="stretch")
