@@ -95,24 +95,23 @@ class Rendering:
 
 
 # How far to stretch an item's shading is a judgement that 160 photos cannot settle; the model sees
-# each rendering and its mirror image, and its answers are averaged. On ../shared/photos each of six
-# models got 4 to 10 more of the 160 garments right this way than from the first rendering alone, and
-# the shipped model's unfamiliar-item AUROC rose from 0.84 to 0.86. A blurred rendering and one with a
-# margin were dropped: over 16 models they added nothing (125.3 right on average without them, 124.2
-# with) and cost time.
+# each rendering and its mirror image, and its answers are averaged. On ../shared/photos, with six
+# renderings, each of six models got 4 to 10 more of the 160 garments right this way than from the
+# first rendering alone, and the shipped model's unfamiliar-item AUROC rose from 0.84 to 0.86. A
+# blurred rendering and one with a margin were then dropped: over 16 models (weights/README.md) they
+# added nothing (125.3 right on average without them, 124.2 with) and cost time.
 SHADINGS = (
     Rendering(),
     Rendering(stretch=False),
     Rendering(low=0, high=100),
     Rendering(floor=0.6),
 )
-# The catalogue shots show garments on a mannequin, sleeves hanging down; people photograph them laid
-# flat, sleeves out. Next to the dataset's, the garments in ../shared/photos are about 1/0.8 as wide for
-# their height (mean boxes of the 28x28 images: T-shirt/top 21.8 px wide against 26.7, Shirt 21.5
-# against 25.1, Dress 14.8 against 19.8). So every shading is also rendered squeezed to 0.8 of the
-# width. Over 16 models that got 124.5 of the 160 photos right on average, against 120.1 without it
-# (14 gained, by up to 12; one lost 3; six shadings, 640 px photos). Models trained on widened images
-# did worse on the photos.
+# The dataset's garments are narrower for their height than photographed ones, which people often lay
+# flat with the sleeves out. The garments in ../shared/photos are about 1/0.8 as wide for their height
+# (mean boxes of the 28x28 images: T-shirt/top 21.8 px wide against 26.7, Shirt 21.5 against 25.1,
+# Dress 14.8 against 19.8), so every shading is also rendered squeezed to 0.8 of the width. Over 16
+# models that got 124.5 of the 160 photos right on average, against 120.1 without it (14 gained, by up
+# to 12; one lost 3; six shadings, 640 px photos). Models trained on widened images did worse.
 SQUEEZE = 0.8
 RENDERINGS = SHADINGS + tuple(replace(how, width=SQUEEZE) for how in SHADINGS)
 
