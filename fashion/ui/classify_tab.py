@@ -11,7 +11,7 @@ import streamlit as st
 from streamlit_drawable_canvas import st_canvas
 
 from fashion.images import ImageError
-from fashion.photo import SHADINGS, NoItemError, read_photo
+from fashion.photo import NoItemError, read_photo
 from fashion.predict import Classifier, Prediction
 from fashion.sketch import sketch_to_input
 from fashion.ui import charts, state
@@ -172,5 +172,5 @@ def render_prediction(result: Result) -> None:
                         "for a photo, and all of them mirrored. Its answers are averaged: steadier than any "
                         "one of them.")
             st.html("<style>.st-key-classify_all_views img {image-rendering: pixelated;}</style>")
-            # One row per shading set: as rendered, squeezed, and the two mirrored.
-            st.image(charts.data_url(charts.tile(result.views, columns=len(SHADINGS))), width="stretch")
+            # Two rows: the renderings (then squeezed), and below them their mirror images.
+            st.image(charts.data_url(charts.tile(result.views, columns=len(result.views) // 2)), width="stretch")
