@@ -156,7 +156,7 @@ def classify_one(classifier, file: str) -> dict:
         prepared = read_photo(file)
     except ImageError as e:
         return {"file": file, "error": str(e)}
-    p = classifier.classify(prepared.views)
+    p = classifier.classify_photo(prepared)
     return {"file": file, "index": p.index, "label": p.label, "confidence": round(p.confidence, 4),
             "top": [[label, round(prob, 4)] for label, prob in p.top],
             "unfamiliar": p.unfamiliar, "unfamiliar_score": round(p.unfamiliar_score, 4)}
@@ -225,7 +225,7 @@ def cmd_fit_unfamiliar(args) -> int:
     for file, label in photo_files(args.photos):
         if label is not None:
             try:
-                known.append(classifier.classify(read_photo(file).views).unfamiliar_score)
+                known.append(classifier.classify_photo(read_photo(file)).unfamiliar_score)
             except ImageError:
                 pass
     if not known:

@@ -45,7 +45,7 @@ def evaluate_photos(classifier: Classifier, root: Path, progress: Callable[[int,
     for i, (file, label) in enumerate(files):
         start = time.perf_counter()
         try:
-            prediction = classifier.classify(read_photo(file).views)
+            prediction = classifier.classify_photo(read_photo(file))
         except ImageError as e:
             errors.append({"file": str(file), "error": str(e)})
             continue

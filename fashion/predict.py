@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 import torch
@@ -12,6 +13,9 @@ from fashion.evaluate import predict_probs
 from fashion.model import Model
 from fashion.unfamiliar import FeatureStats, load_stats, relative_mahalanobis, sidecar_path
 from fashion.weights import load_model
+
+if TYPE_CHECKING:
+    from fashion.photo import PhotoInput
 
 # For models without feature statistics (those trained in the app): 1 - max probability above this
 # raises the "does not look like any of the ten" warning. Models with statistics use a distance in
@@ -62,6 +66,10 @@ class Classifier:
             return make_prediction(probs)
         score = relative_mahalanobis(self.feature_stats, features.mean(0, keepdim=True))[0].item()
         return make_prediction(probs, score, self.feature_stats.threshold)
+
+    def classify_photo(self, photo: PhotoInput) -> Prediction:
+        """Classify a photo (from fashion.photo.read_photo) by all its views, not only the one the app shows."""
+        return self.classify(photo.views)
 
     def saliency(self, image: np.ndarray, index: int) -> np.ndarray:
         """Which pixels drove the score of class `index`: |gradient x input|, smoothed, scaled to [0, 1]."""

@@ -27,7 +27,7 @@ REPEATS = 15
 
 def time_classify(classifier: Classifier, data: bytes) -> float:
     """Median seconds to classify the photo, over REPEATS tries."""
-    return median_seconds(lambda: classifier.classify(read_photo(data).views), REPEATS)
+    return median_seconds(lambda: classifier.classify_photo(read_photo(data)), REPEATS)
 
 
 def main() -> None:

@@ -182,6 +182,6 @@ def test_the_shipped_model_finds_its_feature_statistics():
     classifier = Classifier.load()
     assert classifier.feature_stats is not None and np.isfinite(classifier.feature_stats.threshold)
     photo, _ = draw_item(stripes(), (40, 40, 40))
-    prediction = classifier.classify(prepare_photo(photo).views)
+    prediction = classifier.classify_photo(prepare_photo(photo))
     assert abs(sum(prediction.probs) - 1) < 1e-4 and isinstance(prediction.unfamiliar, bool)
     assert prediction.unfamiliar == (prediction.unfamiliar_score > classifier.feature_stats.threshold)

@@ -39,10 +39,9 @@ class Result:
     level: str = "info"                    # how to show the message: info, warning or error
 
 
-def analyse(image: np.ndarray, classifier: Classifier, views: np.ndarray | None = None) -> Result:
-    """Classify a 28x28 image (averaged over other views of it, if given) and find what drove the answer."""
-    prediction = classifier.classify(image if views is None else views)
-    return Result(prediction, image, views=views, saliency=classifier.saliency(image, prediction.index))
+def explain(prediction: Prediction, image: np.ndarray, classifier: Classifier) -> Result:
+    """A prediction with the 28x28 image it is shown with and the pixels that drove it."""
+    return Result(prediction, image, saliency=classifier.saliency(image, prediction.index))
 
 
 def classify_photo(data: bytes, classifier: Classifier) -> Result:
@@ -53,7 +52,8 @@ def classify_photo(data: bytes, classifier: Classifier) -> Result:
         return Result(message=str(error), level="warning")
     except ImageError as error:
         return Result(message=str(error), level="error")
-    result = analyse(photo.image, classifier, photo.views)
+    result = explain(classifier.classify_photo(photo), photo.image, classifier)
+    result.views = photo.views
     result.view = charts.photo_overlay(photo.rgb, photo.mask, photo.box)
     return result
 
@@ -62,7 +62,7 @@ def classify_sketch(rgba: np.ndarray, classifier: Classifier) -> Result:
     image = sketch_to_input(rgba)
     if image is None:
         return Result(message=DRAW_PROMPT)
-    return analyse(image, classifier)
+    return explain(classifier.classify(image), image, classifier)
 
 
 def cached(kind: str, payload: bytes, compute: Callable[[], Result]) -> Result:
