@@ -17,7 +17,7 @@ ALLOWED_TEXT = "a JPEG, PNG, WebP, BMP or GIF"
 MAX_BYTES = 25 * 1024 * 1024          # also the uploader's limit in .streamlit/config.toml
 MAX_PIXELS = 50_000_000               # a 48-megapixel phone photo fits; Pillow's own warning starts at 89M
 # Photos are shrunk to this while decoding. The app shows them at 480 px and GrabCut works at 160, so
-# more pixels only cost time: libjpeg decodes a 12-megapixel JPEG at an eighth of its size for this.
+# more pixels only cost time: libjpeg decodes a 12-megapixel JPEG at a quarter of its size, not half.
 WORKING_SIDE = 480
 
 
