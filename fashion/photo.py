@@ -97,7 +97,7 @@ class Rendering:
 # darkest shade to 0.3 (and, in another rendering, 0.6) so that no part of it sank into the black; but
 # that painted the background between a sandal's straps grey. On Fashion-MNIST test images pasted
 # large on white and sent through this path (scripts/catalogue_check.py, 40 of each class), the four
-# renderings of then got 83.5% (Sandal 40%, Sneaker 72%) and these two 94.5% (Sandal 100%, Sneaker
+# renderings used until then got 83.5% (Sandal 40%, Sneaker 72%) and these two 94.5% (Sandal 100%, Sneaker
 # 90%); on ../shared/photos, 126.6 of 160 right on average over 16 models (weights/README.md), against
 # 125.3. With six renderings, each of six models had got 4 to 10 more of the 160 right than from the
 # first one alone.
