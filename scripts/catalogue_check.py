@@ -1,11 +1,12 @@
 """Does the photo path work for all ten classes? Fashion-MNIST test images, posed as catalogue photos.
 
-Run `.venv/bin/python scripts/catalogue_check.py [--per-class 40]` from the project folder. Our real
-photos (../shared/photos) hold five classes and no shoes or bags. This check takes test images of
-every class, turns each back into a photo of the kind the dataset was made from (enlarged ten times,
-negated to a dark item on white, with a white margin), and sends it through the whole photo path:
-find the item, render its views, classify. It prints the accuracy per class, and for comparison the
-model's accuracy on the same 28x28 images given directly.
+Run `.venv/bin/python scripts/catalogue_check.py [--per-class 40] [--floor]` from the project folder.
+Our real photos (../shared/photos) hold five classes and no shoes or bags. This check takes test
+images of every class, turns each back into a photo of the kind the dataset was made from (enlarged
+ten times, negated to a dark item on white, with a white margin; with --floor, laid on a floor of a
+random colour, unevenly lit and grainy instead), and sends it through the whole photo path: find the
+item, render its views, classify. It prints the accuracy per class, and for comparison the model's
+accuracy on the same 28x28 images given directly.
 """
 from __future__ import annotations
 
@@ -32,16 +33,29 @@ def as_catalogue_photo(image: np.ndarray) -> np.ndarray:
     return np.repeat(framed[..., None], 3, axis=2)
 
 
+def on_a_floor(image: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """The same item laid on a floor of a random colour, lit more from one side, with some grain."""
+    big = cv2.resize(image, (280, 280), interpolation=cv2.INTER_CUBIC).astype(np.float32)
+    cover = np.clip(big / 40.0, 0, 1)[..., None]        # the dataset's black is where the item is not
+    light = np.linspace(-25, 25, 400)[None, :, None] * rng.choice([-1, 1])
+    floor = np.clip(rng.uniform(60, 200, 3) + light + rng.normal(0, 8, (360, 400, 3)), 0, 255)
+    patch = floor[40:320, 60:340]
+    floor[40:320, 60:340] = patch * (1 - cover) + (255 - big)[..., None] * cover
+    return floor.astype(np.uint8)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--per-class", type=int, default=40, help="test images of each class (default 40)")
+    parser.add_argument("--floor", action="store_true", help="lay each item on a coloured floor, not on white")
     args = parser.parse_args()
     data, classifier = load_fashion_mnist(), Classifier.load()
     rng = np.random.default_rng(0)
     labels = data.test_labels.numpy()
     chosen = np.concatenate([rng.choice(np.nonzero(labels == c)[0], args.per_class, replace=False)
                              for c in range(NUM_CLASSES)])
-    photos = [prepare_photo(as_catalogue_photo(data.test_images[i].numpy())) for i in chosen]
+    pose = (lambda image: on_a_floor(image, rng)) if args.floor else as_catalogue_photo
+    photos = [prepare_photo(pose(data.test_images[i].numpy())) for i in chosen]
     as_photos = np.array([classifier.classify_photo(photo).index for photo in photos])
     direct = classifier.probs(data.test_images[chosen]).argmax(1).numpy()
     truth = labels[chosen]
