@@ -96,11 +96,11 @@ class Rendering:
 # as the dataset was made (where a white shirt stays dim). Earlier, the stretch lifted an item's
 # darkest shade to 0.3 (and, in another rendering, 0.6) so that no part of it sank into the black; but
 # that painted the background between a sandal's straps grey. On Fashion-MNIST test images pasted
-# large on white and sent through this path (scripts/catalogue_check.py, 40 of each class), the four
-# renderings used until then got 83.5% (Sandal 40%, Sneaker 72%) and these two 94.5% (Sandal 100%, Sneaker
-# 90%); on ../shared/photos, 126.6 of 160 right on average over 16 models (weights/README.md), against
-# 125.3. With six renderings, each of six models had got 4 to 10 more of the 160 right than from the
-# first one alone.
+# large on white and sent through this path (scripts/catalogue_check.py, 40 of each class), the
+# four renderings used until then got 83.5% (Sandal 40%, Sneaker 72%) and these two 94.5% (Sandal
+# 100%, Sneaker 90%); on ../shared/photos, 126.6 of 160 right on average over 16 models
+# (weights/README.md), against 125.3. With six renderings, each of six models had got 4 to 10 more of
+# the 160 right than from the first one alone.
 SHADINGS = (
     Rendering(),
     Rendering(stretch=False),
@@ -119,14 +119,20 @@ def crop_item(gray: np.ndarray, mask: np.ndarray) -> tuple[np.ndarray, np.ndarra
     """The item's box, negated (bright item on black) and shrunk to at most RENDER_SIDE px; and its mask there."""
     ys, xs = np.nonzero(mask)
     y0, y1, x0, x1 = ys.min(), ys.max() + 1, xs.min(), xs.max() + 1
-    item, inside = 255.0 - gray[y0:y1, x0:x1], mask[y0:y1, x0:x1].astype(np.float32)
+    item, inside = 255.0 - gray[y0:y1, x0:x1], mask[y0:y1, x0:x1]
     h, w = item.shape
-    if max(h, w) > RENDER_SIDE:
-        size = (max(1, round(w * RENDER_SIDE / max(h, w))), max(1, round(h * RENDER_SIDE / max(h, w))))
-        item = cv2.resize(item, size, interpolation=cv2.INTER_AREA)
-        inside = cv2.resize(inside, size, interpolation=cv2.INTER_AREA)
-    kept = inside > 0.5
-    return item, kept if kept.any() else inside > 0     # a sliver of a mask still keeps its pixels
+    if max(h, w) <= RENDER_SIDE:
+        return item, inside
+    scale = RENDER_SIDE / max(h, w)
+    return resize_item(item, inside, (max(1, round(w * scale)), max(1, round(h * scale))))
+
+
+def resize_item(item: np.ndarray, inside: np.ndarray, size: tuple[int, int]) -> tuple[np.ndarray, np.ndarray]:
+    """The item and its mask at `size` (width, height), by area; a sliver of a mask still keeps its pixels."""
+    item = cv2.resize(item, size, interpolation=cv2.INTER_AREA)
+    share = cv2.resize(inside.astype(np.float32), size, interpolation=cv2.INTER_AREA)
+    kept = share > 0.5
+    return item, kept if kept.any() else share > 0
 
 
 def render_item(item: np.ndarray, inside: np.ndarray, how: Rendering = Rendering()) -> np.ndarray:
@@ -146,10 +152,7 @@ def render_item(item: np.ndarray, inside: np.ndarray, how: Rendering = Rendering
 def squeeze(item: np.ndarray, inside: np.ndarray, width: float) -> tuple[np.ndarray, np.ndarray]:
     """The item and its mask at `width` of their width, the height kept."""
     h, w = item.shape
-    size = (max(1, round(w * width)), h)
-    mask = cv2.resize(inside.astype(np.float32), size, interpolation=cv2.INTER_AREA)
-    kept = mask > 0.5
-    return cv2.resize(item, size, interpolation=cv2.INTER_AREA), kept if kept.any() else mask > 0
+    return resize_item(item, inside, (max(1, round(w * width)), h))
 
 
 def fit_to_square(item: np.ndarray, size: int = IMAGE_SIZE) -> np.ndarray:

@@ -167,10 +167,9 @@ def render_prediction(result: Result) -> None:
         with st.expander(f"All {len(result.views)} views the answer is averaged over"), \
                 st.container(key="classify_all_views"):
             st.markdown("A photo can be turned into a 28×28 image in more than one reasonable way. The model "
-                        "sees the item with its shading stretched and left plain, each "
-                        "also squeezed sideways, since the dataset's garments are narrower than one laid flat "
-                        "for a photo, and all of them mirrored. Its answers are averaged: steadier than any "
-                        "one of them.")
+                        "sees the item with its shading stretched and left plain, each also squeezed sideways, "
+                        "since the dataset's garments are narrower than one laid flat for a photo, and all of "
+                        "them mirrored. Its answers are averaged: steadier than any one of them.")
             st.html("<style>.st-key-classify_all_views img {image-rendering: pixelated;}</style>")
             # Two rows: the renderings (then squeezed), and below them their mirror images.
             st.image(charts.data_url(charts.tile(result.views, columns=len(result.views) // 2, cell=112)))
