@@ -49,6 +49,7 @@ class TrainConfig:
     optimizer: str = "sgd"          # "sgd" (Nesterov momentum 0.9) or "adamw"
     schedule: str = "onecycle"      # "onecycle", "cosine" or "constant"
     augment: bool = False           # random mirror, shift, erasing: helps long runs, slows short ones
+    erase: float = 0.5              # with augment: share of images with one random rectangle blacked out
     label_smoothing: float = 0.1    # softer targets: better calibrated, slightly more accurate
     weight_decay: float = 5e-4
     seed: int = 0                   # same seed, same config, same thread count: same model
@@ -81,6 +82,7 @@ BOUNDS = {
     "epochs": (1, 100),
     "batch_size": (8, 2048),
     "lr": (1e-5, 2.0),
+    "erase": (0.0, 1.0),
     "label_smoothing": (0.0, 0.5),
     "weight_decay": (0.0, 0.1),
     "seed": (0, 2**31 - 1),

@@ -71,7 +71,7 @@ def train(config: TrainConfig, data: FashionMNIST, stop: threading.Event | None 
             t0 = time.perf_counter()
             x = to_float(images)
             if config.augment:
-                x = augment(x, generator)
+                x = augment(x, generator, erase=config.erase)
             loss, batch_correct = train_step(model, optimizer, x.contiguous(memory_format=torch.channels_last),
                                              labels, config.label_smoothing, bf16)
             lr = scheduler.get_last_lr()[0]

@@ -85,3 +85,11 @@ def test_augment_keeps_shape_and_range(data):
     y = augment(x, g)
     assert y.shape == x.shape and y.min() >= 0 and y.max() <= 1
     assert not torch.equal(x, y)
+
+
+@pytest.mark.parametrize("erase, erased", [(0.0, 0), (1.0, 200)])
+def test_erase_blacks_out_a_rectangle_in_that_share_of_images(erase, erased):
+    x = torch.ones(200, 1, 28, 28)        # no black anywhere, and no shift: only erasing makes black
+    y = augment(x, torch.Generator().manual_seed(0), shift=0, erase=erase)
+    black = (y == 0).flatten(1).sum(1)
+    assert int((black > 0).sum()) == erased and (black[black > 0] >= 16).all()   # at least 4 x 4

@@ -52,6 +52,7 @@ def test_same_seed_same_model(data):
 @pytest.mark.parametrize("bad", [
     dict(epochs=0), dict(epochs=10_000), dict(batch_size=0), dict(lr=0.0), dict(lr=float("nan")),
     dict(lr=50.0), dict(arch="nope"), dict(optimizer="rmsprop"), dict(schedule="zigzag"), dict(seed=-1),
+    dict(erase=1.5),
 ])
 def test_out_of_bounds_settings_are_refused_in_the_package(bad, data):
     with pytest.raises(ValueError):
