@@ -24,6 +24,7 @@ CONFIG_HELP = {
     "optimizer": "sgd (Nesterov momentum) or adamw",
     "schedule": "learning-rate schedule: onecycle, cosine or constant",
     "augment": "random mirror, shift and erasing of training images",
+    "erase": "with --augment, the share of images with one random rectangle blacked out",
     "label_smoothing": "share of the target spread over the other classes",
     "weight_decay": "L2 penalty on the weights",
     "seed": "random seed: same seed and settings give the same model",
@@ -86,6 +87,29 @@ def cmd_train(args) -> int:
             for i in range(args.members)]
     model = runs[0].model if args.members == 1 else Ensemble([run.model for run in runs])
     save_trained(model, config, data, args.mirror, sum(r.elapsed_s for r in runs), sum(r.step for r in runs), args.out)
+    return 0
+
+
+def cmd_join(args) -> int:
+    """Join models saved by `train` with one recipe into one ensemble, as `train --members` saves it."""
+    from dataclasses import replace
+
+    from fashion.model import Ensemble
+    from fashion.train import TrainConfig
+    from fashion.weights import MAX_MEMBERS, load_model
+
+    parts = [load_model(path) for path in args.models]
+    if any("training_time_s" not in meta or "config" not in meta for _, meta in parts):
+        raise ValueError("Only models saved by `train` can be joined.")
+    settings = [(replace(TrainConfig.from_dict(meta["config"]), seed=0), meta.get("mirror")) for _, meta in parts]
+    if any(setting != settings[0] for setting in settings):
+        raise ValueError("Only models trained with the same settings (seeds apart) can be joined.")
+    members = [m for model, _ in parts for m in (model.members if isinstance(model, Ensemble) else [model])]
+    if len(members) > MAX_MEMBERS:
+        raise ValueError(f"That makes {len(members)} networks; an ensemble holds at most {MAX_MEMBERS}.")
+    first = parts[0][1]
+    save_trained(Ensemble(members), TrainConfig.from_dict(first["config"]), load_fashion_mnist(), first["mirror"],
+                 sum(meta["training_time_s"] for _, meta in parts), sum(meta["steps"] for _, meta in parts), args.out)
     return 0
 
 
@@ -278,6 +302,11 @@ def build_parser() -> argparse.ArgumentParser:
                         "that averages their predictions (default: 1)")
     p.add_argument("--out", type=Path, default=Path("runs/model.safetensors"), help="where to save the model")
     p.set_defaults(run=cmd_train)
+
+    p = sub.add_parser("join", help="join models trained apart into one ensemble, as train --members would")
+    p.add_argument("models", nargs="+", type=Path, metavar="MODEL", help=".safetensors files saved by train")
+    p.add_argument("--out", type=Path, required=True, help="where to save the ensemble")
+    p.set_defaults(run=cmd_join)
 
     p = sub.add_parser("evaluate", help="test accuracy, per class, of a saved model")
     p.add_argument("--model", type=Path, default=DEFAULT_WEIGHTS, help="a .safetensors model (default: shipped)")

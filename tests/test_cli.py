@@ -9,7 +9,7 @@ from fashion.classes import CLASS_NAMES, CLASS_SLUGS
 
 
 def test_help_on_every_command():
-    for command in ("train", "evaluate", "classify", "bench", "download"):
+    for command in ("train", "join", "evaluate", "classify", "evaluate-photos", "bench", "download"):
         result = run_cli(command, "--help")
         assert result.returncode == 0 and "usage: python -m fashion " + command in result.stdout
 
@@ -60,12 +60,28 @@ def test_train_writes_a_model_that_evaluate_reads(tmp_path):
 
 def test_train_members_gives_an_ensemble_of_the_models_each_seed_gives_alone(tmp_path):
     quick = ["--max-steps", "10", "--eval-every", "1000"]
-    assert run_cli("train", *quick, "--members", "2", "--out", str(tmp_path / "pair.safetensors")).returncode == 0
-    assert run_cli("train", *quick, "--seed", "1", "--out", str(tmp_path / "one.safetensors")).returncode == 0
-    pair, one = load_file(tmp_path / "pair.safetensors"), load_file(tmp_path / "one.safetensors")
-    assert set(pair) == {f"members.{i}.{name}" for i in (0, 1) for name in one}
-    assert all(torch.equal(pair[f"members.1.{name}"], tensor) for name, tensor in one.items())
+    pair, zero, one, joined = (str(tmp_path / f"{name}.safetensors") for name in ("pair", "zero", "one", "joined"))
+    assert run_cli("train", *quick, "--members", "2", "--out", pair).returncode == 0
+    for seed, out in (("0", zero), ("1", one)):
+        assert run_cli("train", *quick, "--seed", seed, "--out", out).returncode == 0
+    pair_t, one_t = load_file(pair), load_file(one)
+    assert set(pair_t) == {f"members.{i}.{name}" for i in (0, 1) for name in one_t}
+    assert all(torch.equal(pair_t[f"members.1.{name}"], tensor) for name, tensor in one_t.items())
     assert "from 1 to 4" in run_cli("train", "--members", "9").stderr
+    # Members trained apart and joined make the same file's tensors as --members.
+    assert run_cli("join", zero, one, "--out", joined).returncode == 0
+    joined_t = load_file(joined)
+    assert joined_t.keys() == pair_t.keys() and all(torch.equal(joined_t[k], pair_t[k]) for k in pair_t)
+
+
+def test_join_refuses_models_of_other_settings_in_a_sentence(tmp_path):
+    quick = ["--max-steps", "5", "--eval-every", "1000"]
+    slow, fast = str(tmp_path / "slow.safetensors"), str(tmp_path / "fast.safetensors")
+    assert run_cli("train", *quick, "--lr", "0.1", "--out", slow).returncode == 0
+    assert run_cli("train", *quick, "--out", fast).returncode == 0
+    result = run_cli("join", slow, fast, "--out", str(tmp_path / "both.safetensors"))
+    assert result.returncode == 1 and "same settings" in result.stderr and "Traceback" not in result.stderr
+    assert not (tmp_path / "both.safetensors").exists()
 
 
 def test_missing_model_is_a_sentence_not_a_traceback(tmp_path):
