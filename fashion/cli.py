@@ -101,14 +101,14 @@ def cmd_join(args) -> int:
     parts = [load_model(path) for path in args.models]
     if any("training_time_s" not in meta or "config" not in meta for _, meta in parts):
         raise ValueError("Only models saved by `train` can be joined.")
-    settings = [(replace(TrainConfig.from_dict(meta["config"]), seed=0), meta.get("mirror")) for _, meta in parts]
+    configs = [TrainConfig.from_dict(meta["config"]) for _, meta in parts]
+    settings = [(replace(config, seed=0), meta.get("mirror")) for config, (_, meta) in zip(configs, parts)]
     if any(setting != settings[0] for setting in settings):
         raise ValueError("Only models trained with the same settings (seeds apart) can be joined.")
     members = [m for model, _ in parts for m in (model.members if isinstance(model, Ensemble) else [model])]
     if len(members) > MAX_MEMBERS:
         raise ValueError(f"That makes {len(members)} networks; an ensemble holds at most {MAX_MEMBERS}.")
-    first = parts[0][1]
-    save_trained(Ensemble(members), TrainConfig.from_dict(first["config"]), load_fashion_mnist(), first["mirror"],
+    save_trained(Ensemble(members), configs[0], load_fashion_mnist(), parts[0][1]["mirror"],
                  sum(meta["training_time_s"] for _, meta in parts), sum(meta["steps"] for _, meta in parts), args.out)
     return 0
 
