@@ -13,13 +13,27 @@ from fashion.config import ARCHITECTURES, DEFAULT_ARCH
 MAX_PARAMS = 1_500_000
 
 
+class MaxPool2x2(nn.Module):
+    """2x2 max-pooling with stride 2 (an odd last row or column is dropped), as nn.MaxPool2d(2)."""
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        if torch.is_grad_enabled():
+            return nn.functional.max_pool2d(x, 2)
+        # Predicting needs no indices for a backward pass: the maximum of the four strided views is
+        # the same values, and on a channels-last CPU tensor 1.3-3x faster than max_pool2d, which
+        # computes them anyway. (In training the reverse holds: max_pool2d's backward is far cheaper.)
+        x = x[:, :, : x.shape[2] // 2 * 2, : x.shape[3] // 2 * 2]
+        return torch.maximum(torch.maximum(x[:, :, 0::2, 0::2], x[:, :, 0::2, 1::2]),
+                             torch.maximum(x[:, :, 1::2, 0::2], x[:, :, 1::2, 1::2]))
+
+
 def conv_bn(c_in: int, c_out: int, pool: bool = False) -> nn.Sequential:
     """3x3 convolution, (max-pool,) batch norm, ReLU: the one building block. BN makes high learning rates safe."""
     # Pooling straight after the convolution (as airbench does) runs BN and ReLU, forward and
     # backward, on a quarter of the pixels: about 1.3x faster training on a CPU, same accuracy.
     return nn.Sequential(
         nn.Conv2d(c_in, c_out, 3, padding=1, bias=False),
-        *([nn.MaxPool2d(2)] if pool else []),
+        *([MaxPool2x2()] if pool else []),
         nn.BatchNorm2d(c_out),
         nn.ReLU(inplace=True),
     )

@@ -1,7 +1,7 @@
 import pytest
 import torch
 
-from fashion.model import ARCHITECTURES, MAX_PARAMS, Ensemble, build_model, count_params
+from fashion.model import ARCHITECTURES, MAX_PARAMS, Ensemble, MaxPool2x2, build_model, count_params
 
 
 @pytest.mark.parametrize("arch", list(ARCHITECTURES))
@@ -40,3 +40,22 @@ def test_an_ensemble_averages_its_members_probabilities():
 def test_an_ensemble_of_different_architectures_is_refused():
     with pytest.raises(ValueError, match="one architecture"):
         Ensemble([build_model("fast"), build_model("medium")])
+
+
+@pytest.mark.parametrize("size", [28, 14, 7])
+@pytest.mark.parametrize("dtype", [torch.float32, torch.bfloat16])
+def test_pooling_without_gradients_gives_max_pool2d_values(size, dtype):
+    x = torch.randn(4, 8, size, size).to(dtype).contiguous(memory_format=torch.channels_last)
+    expected = torch.nn.functional.max_pool2d(x, 2)
+    with torch.inference_mode():
+        fast = MaxPool2x2()(x)
+    assert fast.shape == expected.shape and torch.equal(fast, expected)
+    assert torch.equal(MaxPool2x2()(x), expected)      # with gradients: max_pool2d itself
+
+
+def test_a_model_predicts_the_same_with_and_without_gradients():
+    model = build_model("resnet9-slim", torch.Generator().manual_seed(0)).eval()
+    x = torch.rand(6, 1, 28, 28)
+    with torch.inference_mode():
+        fast = model(x)
+    assert torch.allclose(model(x), fast, atol=1e-5)
