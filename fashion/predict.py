@@ -51,13 +51,14 @@ class Classifier:
     def probs(self, images: torch.Tensor) -> torch.Tensor:
         return predict_probs(self.model, images, mirror=self.mirror)
 
-    def classify(self, image: np.ndarray) -> Prediction:
+    def classify(self, image: np.ndarray, views_mirrored: bool = False) -> Prediction:
         """Classify a float image (28, 28) in [0, 1], bright item on black, or views of one item (V, 28, 28).
 
         The views' probabilities are averaged, and the unfamiliar score is taken at their mean feature.
+        views_mirrored says the views already include their own mirror images.
         """
         x = torch.from_numpy(np.ascontiguousarray(image, dtype=np.float32)).view(-1, 1, 28, 28)
-        if self.mirror:
+        if self.mirror and not views_mirrored:
             x = torch.cat([x, x.flip(3)])
         with torch.inference_mode():
             features = self.model.embed(x)
@@ -69,7 +70,9 @@ class Classifier:
 
     def classify_photo(self, photo: PhotoInput) -> Prediction:
         """Classify a photo (from fashion.photo.read_photo) by all its views, not only the one the app shows."""
-        return self.classify(photo.views)
+        # A photo's views come with their mirror images (fashion/photo.py): mirroring them again would
+        # double the work for the same average.
+        return self.classify(photo.views, views_mirrored=True)
 
     def saliency(self, image: np.ndarray, index: int) -> np.ndarray:
         """Which pixels drove the score of class `index`: |gradient x input|, smoothed, scaled to [0, 1]."""

@@ -204,3 +204,17 @@ def test_the_shipped_model_finds_its_feature_statistics():
     prediction = classifier.classify_photo(prepare_photo(photo))
     assert abs(sum(prediction.probs) - 1) < 1e-4 and isinstance(prediction.unfamiliar, bool)
     assert prediction.unfamiliar == (prediction.unfamiliar_score > classifier.feature_stats.threshold)
+
+
+def test_a_mirror_averaging_model_sees_a_photos_views_once():
+    from fashion.model import build_model
+    from fashion.predict import Classifier
+
+    model = build_model("fast", torch.Generator().manual_seed(0))
+    classifier = Classifier(model, {"mirror": True})
+    photo = prepare_photo(draw_item(stripes(), (40, 40, 40))[0])
+    seen = []
+    model.features.register_forward_pre_hook(lambda module, args: seen.append(len(args[0])))
+    # The views include their mirror images, so mirroring them again would change nothing but the cost.
+    assert np.allclose(classifier.classify_photo(photo).probs, classifier.classify(photo.views).probs, atol=1e-5)
+    assert seen == [len(photo.views), 2 * len(photo.views)]
