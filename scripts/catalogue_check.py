@@ -1,6 +1,6 @@
 """Does the photo path work for all ten classes? Fashion-MNIST test images, posed as catalogue photos.
 
-Run `.venv/bin/python scripts/catalogue_check.py [--per-class 40] [--floor]` from the project folder.
+Run `.venv/bin/python scripts/catalogue_check.py [--per-class 40] [--floor] [--model M]` from the project folder.
 Our real photos (../shared/photos) hold five classes and no shoes or bags. This check takes test
 images of every class, turns each back into a photo of the kind the dataset was made from (enlarged
 ten times, negated to a dark item on white, with a white margin; with --floor, laid on a floor of a
@@ -20,7 +20,7 @@ import numpy as np
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from fashion.classes import CLASS_NAMES, NUM_CLASSES  # noqa: E402
+from fashion.classes import CLASS_NAMES, DEFAULT_WEIGHTS, NUM_CLASSES  # noqa: E402
 from fashion.data import load_fashion_mnist  # noqa: E402
 from fashion.photo import prepare_photo  # noqa: E402
 from fashion.predict import Classifier  # noqa: E402
@@ -48,8 +48,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--per-class", type=int, default=40, help="test images of each class (default 40)")
     parser.add_argument("--floor", action="store_true", help="lay each item on a coloured floor, not on white")
+    parser.add_argument("--model", type=Path, default=DEFAULT_WEIGHTS, help="a .safetensors model (default: shipped)")
     args = parser.parse_args()
-    data, classifier = load_fashion_mnist(), Classifier.load()
+    data, classifier = load_fashion_mnist(), Classifier.load(args.model)
     rng = np.random.default_rng(0)
     labels = data.test_labels.numpy()
     chosen = np.concatenate([rng.choice(np.nonzero(labels == c)[0], args.per_class, replace=False)
