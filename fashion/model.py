@@ -22,7 +22,7 @@ class MaxPool2x2(nn.Module):
         # Predicting needs no indices for a backward pass, which max_pool2d computes anyway. The maximum
         # of the four strided views gives the same values: about 4x faster on a channels-last 28x28
         # map, as fast on the smaller ones; a whole batch 1.2-1.3x faster. (Training keeps max_pool2d:
-        # the backward of these maximums is far slower than its.)
+        # the backward of these maximums is far slower than max_pool2d's.)
         x = x[:, :, : x.shape[2] // 2 * 2, : x.shape[3] // 2 * 2]
         return torch.maximum(torch.maximum(x[:, :, 0::2, 0::2], x[:, :, 0::2, 1::2]),
                              torch.maximum(x[:, :, 1::2, 0::2], x[:, :, 1::2, 1::2]))
