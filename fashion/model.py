@@ -64,7 +64,7 @@ class Stage(nn.Module):
 
 
 class FashionCNN(nn.Module):
-    """Three stages take 28x28 down to 3x3, then one linear layer."""
+    """(An optional conv at full resolution,) three stages that take 28x28 down to 3x3, then one linear layer."""
 
     def __init__(self, arch: str = DEFAULT_ARCH):
         super().__init__()
@@ -73,8 +73,10 @@ class FashionCNN(nn.Module):
         self.arch = arch
         self.register_buffer("mean", torch.tensor(PIXEL_MEAN), persistent=False)
         self.register_buffer("std", torch.tensor(PIXEL_STD), persistent=False)
+        stem = [conv_bn(1, spec.stem)] if spec.stem else []
         self.features = nn.Sequential(
-            Stage(1, w1, spec.residual_blocks[0]),
+            *stem,
+            Stage(spec.stem or 1, w1, spec.residual_blocks[0]),
             Stage(w1, w2, spec.residual_blocks[1]),
             Stage(w2, w3, spec.residual_blocks[2]),
         )

@@ -13,6 +13,14 @@ def test_every_architecture_gives_logits_for_ten_classes(arch):
     assert model.embed(torch.rand(2, 1, 28, 28)).shape[0] == 2
 
 
+def test_a_stem_is_one_more_conv_at_full_resolution():
+    plain, stemmed = build_model("resnet9-slim"), build_model("resnet10-slim")
+    x = torch.rand(2, 1, 28, 28)
+    assert stemmed.features[0](x).shape == (2, 16, 28, 28)          # no pooling before the first stage
+    assert len(stemmed.features) == len(plain.features) + 1
+    assert plain.embed(x).shape == stemmed.embed(x).shape
+
+
 def test_seeded_initialisation_is_repeatable():
     a = build_model("fast", torch.Generator().manual_seed(3))
     b = build_model("fast", torch.Generator().manual_seed(3))
