@@ -49,7 +49,9 @@ def add_config_options(parser: argparse.ArgumentParser) -> None:
 
 
 def set_threads(threads: int | None) -> None:
-    torch.set_num_threads(threads or os.cpu_count() or 1)
+    from fashion.model import configure_cpu
+
+    configure_cpu(threads or os.cpu_count() or 1)
 
 
 def train_with_progress(config, data, desc: str = "training"):

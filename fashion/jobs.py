@@ -24,10 +24,10 @@ if TYPE_CHECKING:
 def share_cores() -> int:
     """Give torch all cores but one (FASHION_TORCH_THREADS overrides): one stays free for the server and
     for classifying while a session trains. Returns the number of threads."""
-    import torch
+    from fashion.model import configure_cpu
 
     threads = int(os.environ.get("FASHION_TORCH_THREADS", max(1, (os.cpu_count() or 1) - 1)))
-    torch.set_num_threads(threads)
+    configure_cpu(threads)
     return threads
 
 

@@ -137,6 +137,14 @@ def bf16_supported() -> bool:
     return torch.backends.mkldnn.is_available() and torch.ops.mkldnn._is_mkldnn_bf16_supported()
 
 
+def configure_cpu(threads: int) -> None:
+    """Use `threads` threads, and round denormal floats to zero; call it before any other torch work."""
+    # Tiny activations (denormals) take a slow path on x86: in some processes they made a batch of 1,000
+    # 1.4x slower. Set first, because torch's worker threads copy the setting when they start.
+    torch.set_flush_denormal(True)
+    torch.set_num_threads(threads)
+
+
 Model = FashionCNN | Ensemble     # what the rest of the package trains, saves, loads and predicts with
 
 
