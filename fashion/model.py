@@ -140,7 +140,7 @@ def bf16_supported() -> bool:
 def configure_cpu(threads: int) -> None:
     """Use `threads` threads, and round denormal floats to zero; call it before any other torch work."""
     # Tiny activations (denormals) take a slow path on x86: in some processes they made a batch of 1,000
-    # 1.4x slower. Set first, because torch's worker threads copy the setting when they start.
+    # 1.4x slower. Set first: set after torch had started its worker threads, it did not help.
     torch.set_flush_denormal(True)
     torch.set_num_threads(threads)
 
