@@ -11,6 +11,7 @@ CLASS_SLUGS = (
     "tshirt_top", "trouser", "pullover", "dress", "coat",
     "sandal", "shirt", "sneaker", "bag", "ankle_boot",
 )
+CLASS_LIST = ", ".join(CLASS_NAMES[:-1]) + " and " + CLASS_NAMES[-1]   # for sentences: "..., Bag and Ankle boot"
 UNFAMILIAR_SLUG = "not_fashion_mnist"
 NUM_CLASSES = len(CLASS_NAMES)
 IMAGE_SIZE = 28

@@ -1,20 +1,31 @@
-"""Command line: python -m fashion {train, evaluate, classify, evaluate-photos, fit-unfamiliar, bench, download} --help."""
+"""Command line: python -m fashion {train, join, evaluate, classify, evaluate-photos, fit-unfamiliar, bench, download} --help."""
 from __future__ import annotations
 
 import argparse
 import json
 import os
-import platform
 import sys
 import time
-from dataclasses import asdict, fields
+from dataclasses import fields, replace
 from pathlib import Path
 
 import torch
+from tqdm import tqdm
 
+from fashion.bench import format_bench, run_bench
+from fashion.calibrate import fit_unfamiliar
 from fashion.classes import CLASS_NAMES, DEFAULT_WEIGHTS
-from fashion.data import DataError, load_fashion_mnist
-from fashion.weights import WeightsError
+from fashion.config import TrainConfig
+from fashion.data import DataError, download, load_fashion_mnist
+from fashion.evaluate import report_from_probs
+from fashion.events import DoneEvent, EvalEvent, StepEvent
+from fashion.infer import Classifier
+from fashion.model import MAX_MEMBERS, Ensemble, configure_cpu, count_params, member_count
+from fashion.photo_eval import evaluate_photos
+from fashion.train import train
+from fashion.trained import join, scored_card
+from fashion.unfamiliar import KNOWN_FLAG_RATE, save_stats, sidecar_path
+from fashion.weights import WeightsError, load_model, save_model
 
 CONFIG_HELP = {
     "arch": "architecture: one of fashion.model.ARCHITECTURES",
@@ -49,17 +60,11 @@ def add_config_options(parser: argparse.ArgumentParser) -> None:
 
 
 def set_threads(threads: int | None) -> None:
-    from fashion.model import configure_cpu
-
     configure_cpu(threads or os.cpu_count() or 1)
 
 
-def train_with_progress(config, data, desc: str = "training"):
+def train_with_progress(config, data, desc: str = "training") -> DoneEvent:
     """Run the training loop with a progress bar on the terminal; returns its DoneEvent."""
-    from tqdm import tqdm
-
-    from fashion.train import DoneEvent, EvalEvent, StepEvent, train
-
     test_acc = float("nan")
     with tqdm(desc=desc, unit="step", dynamic_ncols=True) as bar:
         for event in train(config, data):
@@ -76,11 +81,6 @@ def train_with_progress(config, data, desc: str = "training"):
 
 
 def cmd_train(args) -> int:
-    from dataclasses import replace
-
-    from fashion.model import Ensemble
-    from fashion.train import TrainConfig
-
     config = TrainConfig(**{f.name: getattr(args, f.name) for f in fields(TrainConfig)}).validate()
     data = load_fashion_mnist()
     # Member i is the model `--seed` + i alone would give, so each can be checked on its own.
@@ -88,58 +88,26 @@ def cmd_train(args) -> int:
                                 f"member {i + 1}/{args.members}" if args.members > 1 else "training")
             for i in range(args.members)]
     model = runs[0].model if args.members == 1 else Ensemble([run.model for run in runs])
-    save_trained(model, config, data, args.mirror, sum(r.elapsed_s for r in runs), sum(r.step for r in runs), args.out)
+    card = scored_card(model, config, data, args.mirror, sum(r.elapsed_s for r in runs), sum(r.step for r in runs))
+    save_and_say(model, card, args.out)
     return 0
 
 
 def cmd_join(args) -> int:
     """Join models saved by `train` with one recipe into one ensemble, as `train --members` saves it."""
-    from dataclasses import replace
-
-    from fashion.model import Ensemble
-    from fashion.train import TrainConfig
-    from fashion.weights import MAX_MEMBERS, load_model
-
-    parts = [load_model(path) for path in args.models]
-    if any("training_time_s" not in meta or "config" not in meta for _, meta in parts):
-        raise ValueError("Only models saved by `train` can be joined.")
-    configs = [TrainConfig.from_dict(meta["config"]) for _, meta in parts]
-    settings = [(replace(config, seed=0), meta.get("mirror")) for config, (_, meta) in zip(configs, parts)]
-    if any(setting != settings[0] for setting in settings):
-        raise ValueError("Only models trained with the same settings (seeds apart) can be joined.")
-    members = [m for model, _ in parts for m in (model.members if isinstance(model, Ensemble) else [model])]
-    if len(members) > MAX_MEMBERS:
-        raise ValueError(f"That makes {len(members)} networks; an ensemble holds at most {MAX_MEMBERS}.")
-    save_trained(Ensemble(members), configs[0], load_fashion_mnist(), parts[0][1]["mirror"],
-                 sum(meta["training_time_s"] for _, meta in parts), sum(meta["steps"] for _, meta in parts), args.out)
+    model, card = join([load_model(path) for path in args.models], load_fashion_mnist())
+    save_and_say(model, card, args.out)
     return 0
 
 
-def save_trained(model, config, data, mirror: bool, elapsed_s: float, steps: int, out: Path) -> None:
-    """Score a freshly trained model on the test set and save it with the metadata the app and card show."""
-    from fashion.evaluate import evaluate
-    from fashion.model import member_count
-    from fashion.weights import save_model
-
-    report = evaluate(model, data.test_images, data.test_labels, mirror=mirror)
-    metadata = {
-        "config": asdict(config), "test_accuracy": report.accuracy, "per_class": report.per_class,
-        "mirror": mirror, "training_time_s": round(elapsed_s, 1), "steps": steps,
-        "machine": f"{platform.machine()}, {os.cpu_count()} cores, torch {torch.__version__}, "
-                   f"{torch.get_num_threads()} threads",
-        "created": time.strftime("%Y-%m-%d %H:%M:%S"),
-    }
-    save_model(model, out, metadata)
-    members = f", an ensemble of {member_count(model)}" if member_count(model) > 1 else ""
-    print(f"test accuracy {report.accuracy:.4f} ({'with' if mirror else 'without'} mirror averaging{members}) "
-          f"after {steps} steps in {elapsed_s:.0f} s; saved to {out}")
+def save_and_say(model, card, out: Path) -> None:
+    save_model(model, out, card)
+    members = f", an ensemble of {card.members}" if card.members > 1 else ""
+    print(f"test accuracy {card.test_accuracy:.4f} ({'with' if card.mirror else 'without'} mirror averaging"
+          f"{members}) after {card.steps} steps in {card.training_time_s:.0f} s; saved to {out}")
 
 
 def cmd_evaluate(args) -> int:
-    from fashion.evaluate import report_from_probs
-    from fashion.model import count_params, member_count
-    from fashion.predict import Classifier
-
     classifier = Classifier.load(args.model)
     data = load_fashion_mnist()
     start = time.perf_counter()
@@ -174,23 +142,17 @@ def median_seconds(work, repeats: int = 5) -> float:
     return sorted(times)[repeats // 2]
 
 
-def classify_one(classifier, file: str) -> dict:
-    from fashion.images import ImageError
-    from fashion.photo import read_photo
-
-    try:
-        prepared = read_photo(file)
-    except ImageError as e:
-        return {"file": file, "error": str(e)}
-    p = classifier.classify_photo(prepared)
+def classify_one(classifier: Classifier, file: str) -> dict:
+    answer = classifier.classify_file(file)
+    p = answer.prediction
+    if p is None:
+        return {"file": file, "error": answer.message}
     return {"file": file, "index": p.index, "label": p.label, "confidence": round(p.confidence, 4),
             "top": [[label, round(prob, 4)] for label, prob in p.top],
             "unfamiliar": p.unfamiliar, "unfamiliar_score": round(p.unfamiliar_score, 4)}
 
 
 def cmd_classify(args) -> int:
-    from fashion.predict import Classifier
-
     classifier = Classifier.load(args.model)
     failed = False
     for file in args.files:
@@ -207,11 +169,6 @@ def cmd_classify(args) -> int:
 
 
 def cmd_evaluate_photos(args) -> int:
-    from tqdm import tqdm
-
-    from fashion.photo_eval import evaluate_photos
-    from fashion.predict import Classifier
-
     classifier = Classifier.load(args.model)
     with tqdm(desc="photos", unit="photo", disable=args.json) as bar:
         def advance(done: int, total: int) -> None:
@@ -237,38 +194,14 @@ def cmd_evaluate_photos(args) -> int:
 
 def cmd_fit_unfamiliar(args) -> int:
     """Fit the unfamiliar score's statistics on the training set; choose its threshold on real photos."""
-    from fashion.images import ImageError
-    from fashion.photo import read_photo
-    from fashion.photo_eval import photo_files
-    from fashion.predict import Classifier
-    from fashion.unfamiliar import KNOWN_FLAG_RATE, choose_threshold, embed, fit_feature_stats, save_stats, sidecar_path
-
-    classifier = Classifier.load(args.model)
-    data = load_fashion_mnist()
-    classifier.feature_stats = fit_feature_stats(embed(classifier.model, data.train_images, classifier.mirror),
-                                                 data.train_labels)
-    known = []
-    for file, label in photo_files(args.photos):
-        if label is not None:
-            try:
-                known.append(classifier.classify_photo(read_photo(file)).unfamiliar_score)
-            except ImageError:
-                pass
-    if not known:
-        raise ValueError(f"No photos of the ten classes under {args.photos} to choose the threshold on.")
-    classifier.feature_stats.threshold = choose_threshold(known)
+    stats, photos = fit_unfamiliar(Classifier.load(args.model), load_fashion_mnist(), args.photos)
     out = sidecar_path(args.model)
-    save_stats(classifier.feature_stats, out)
-    print(f"threshold {classifier.feature_stats.threshold:.1f} (flags {KNOWN_FLAG_RATE:.0%} of {len(known)} garment "
-          f"photos); saved to {out}")
+    save_stats(stats, out)
+    print(f"threshold {stats.threshold:.1f} (flags {KNOWN_FLAG_RATE:.0%} of {photos} garment photos); saved to {out}")
     return 0
 
 
 def cmd_bench(args) -> int:
-    from tqdm import tqdm
-
-    from fashion.bench import format_bench, run_bench
-
     with tqdm(desc="bench", bar_format="{desc}: {elapsed} {postfix}", disable=args.json) as bar:
         result = run_bench(progress=lambda text: bar.set_postfix_str(text))
     print(json.dumps(result) if args.json else format_bench(result))
@@ -276,15 +209,11 @@ def cmd_bench(args) -> int:
 
 
 def cmd_download(args) -> int:
-    from fashion.data import download
-
     print(f"Fashion-MNIST is in {download()}")
     return 0
 
 
 def members_count(text: str) -> int:
-    from fashion.weights import MAX_MEMBERS
-
     if not text.isdigit() or not 1 <= int(text) <= MAX_MEMBERS:
         raise argparse.ArgumentTypeError(f"give a whole number from 1 to {MAX_MEMBERS}")
     return int(text)

@@ -131,5 +131,5 @@ def decode_image(source, max_side: int = WORKING_SIDE) -> np.ndarray:
 
 
 def to_gray(rgb: np.ndarray) -> np.ndarray:
-    """ITU-R 601 luma, as Pillow's convert('L') does, in float32 [0, 255]."""
+    """ITU-R 601 luma, as Pillow's convert('L') does, as float32 on the scale of `rgb` (0-255 or 0-1)."""
     return rgb[..., 0] * np.float32(0.299) + rgb[..., 1] * np.float32(0.587) + rgb[..., 2] * np.float32(0.114)

@@ -11,6 +11,7 @@ from fashion.classes import NUM_CLASSES, PIXEL_MEAN, PIXEL_STD
 from fashion.config import ARCHITECTURES, DEFAULT_ARCH
 
 MAX_PARAMS = 1_500_000
+MAX_MEMBERS = 4          # networks in one ensemble: more would be too slow to classify with
 
 
 class MaxPool2x2(nn.Module):
@@ -156,6 +157,14 @@ def build_ensemble(arch: str, members: int) -> Model:
     """An untrained model of `members` FashionCNNs (one member: a plain FashionCNN), e.g. to load weights into."""
     models = [build_model(arch) for _ in range(members)]
     return models[0] if members == 1 else Ensemble(models)
+
+
+def join_members(models: list[Model]) -> Ensemble:
+    """One ensemble of every network in `models` (each a FashionCNN or an Ensemble), in order."""
+    members = [m for model in models for m in (model.members if isinstance(model, Ensemble) else [model])]
+    if len(members) > MAX_MEMBERS:
+        raise ValueError(f"That makes {len(members)} networks; an ensemble holds at most {MAX_MEMBERS}.")
+    return Ensemble(members)
 
 
 def count_params(model: nn.Module) -> int:

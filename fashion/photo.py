@@ -13,12 +13,12 @@ import numpy as np
 
 from fashion.classes import IMAGE_SIZE
 from fashion.images import ImageError, decode_image, to_gray
+from fashion.render import fit_to_square
 
 SEGMENT_SIDE = 160        # GrabCut runs at this size: enough for a garment's outline, and fast
 # GrabCut's "probably the item" rectangle, this fraction in from each edge. People fill the frame, so
-# items often touch an edge: a thin strip keeps them whole (evaluate-photos: 10% 56%, 7% 64%, 4% 69%,
-# 2% 74%, 1% 76% top-1). 1% and 2% differ by three photos, within noise; 2% leaves GrabCut a few pixels
-# of background to learn from on every side.
+# items often touch an edge: a thin strip keeps them whole, and still leaves GrabCut a few pixels of
+# background to learn from on every side (the insets tried: weights/README.md).
 RECT_INSET = 0.02
 GRABCUT_ITERATIONS = 4
 # Mask parts thinner than this (in px at SEGMENT_SIDE, ~2% of the photo) are not cloth: hanger hooks,
@@ -40,7 +40,7 @@ NO_ITEM = "We could not find an item of clothing in this picture. Try a photo wi
 
 @dataclass
 class PhotoInput:
-    views: np.ndarray          # float32 (V, 28, 28) in [0, 1]: the renderings the model's answer is averaged over
+    views: np.ndarray          # float32 (V, 28, 28) in [0, 1]: the renderings the answer is averaged over
     mask: np.ndarray           # bool (H, W) at the size of `rgb`: where we think the item is
     box: tuple[int, int, int, int]   # x0, y0, x1, y1 of the item in `rgb`
     rgb: np.ndarray            # the decoded photo the mask refers to
@@ -92,25 +92,14 @@ class Rendering:
     width: float = 1.0            # share of its width the item keeps: below 1 squeezes it sideways
 
 
-# Two ways to shade the item, its answers averaged: stretched over [0, 1], and plain inverted luminance
-# as the dataset was made (where a white shirt stays dim). Earlier, the stretch lifted an item's
-# darkest shade to 0.3 (and, in another rendering, 0.6) so that no part of it sank into the black; but
-# that painted the background between a sandal's straps grey. On Fashion-MNIST test images pasted
-# large on white and sent through this path (scripts/catalogue_check.py, 40 of each class), the
-# four renderings used until then got 83.5% (Sandal 40%, Sneaker 72%) and these two 94.5% (Sandal
-# 100%, Sneaker 90%); on ../shared/photos, 126.6 of 160 right on average over 16 models
-# (weights/README.md), against 125.3. With six renderings, each of six models had got 4 to 10 more of
-# the 160 right than from the first one alone.
+# Two ways to shade the item, their answers averaged: stretched over [0, 1], and plain inverted luminance
+# as the dataset was made (a white shirt stays dim). How they were chosen: weights/README.md, "On real photos".
 SHADINGS = (
     Rendering(),
     Rendering(stretch=False),
 )
-# The dataset's garments are narrower for their height than photographed ones, which people often lay
-# flat with the sleeves out. The garments in ../shared/photos are about 1/0.8 as wide for their height
-# (mean boxes of the 28x28 images: T-shirt/top 21.8 px wide against 26.7, Shirt 21.5 against 25.1,
-# Dress 14.8 against 19.8), so every shading is also rendered squeezed to 0.8 of the width. Over 16
-# models that got 124.5 of the 160 photos right on average, against 120.1 without it (14 gained, by up
-# to 12; one lost 3; six shadings, 640 px photos). Models trained on widened images did worse.
+# The dataset's garments are narrower for their height than photographed ones, often laid flat with the
+# sleeves out (about 0.8 as wide): each shading is also rendered squeezed to that width (weights/README.md).
 SQUEEZE = 0.8
 RENDERINGS = SHADINGS + tuple(replace(how, width=SQUEEZE) for how in SHADINGS)
 
@@ -155,23 +144,10 @@ def squeeze(item: np.ndarray, inside: np.ndarray, width: float) -> tuple[np.ndar
     return resize_item(item, inside, (max(1, round(w * width)), h))
 
 
-def fit_to_square(item: np.ndarray, size: int = IMAGE_SIZE) -> np.ndarray:
-    """Scale so the longest edge spans `size` px (area resampling), centred on a black square."""
-    h, w = item.shape
-    scale = size / max(h, w)
-    nh, nw = max(1, round(h * scale)), max(1, round(w * scale))
-    small = cv2.resize(item, (nw, nh), interpolation=cv2.INTER_AREA)
-    out = np.zeros((size, size), np.float32)
-    top, left = (size - nh) // 2, (size - nw) // 2
-    out[top:top + nh, left:left + nw] = small
-    return np.clip(out, 0.0, 1.0)
-
-
-def all_views(gray: np.ndarray, mask: np.ndarray) -> np.ndarray:
-    """The item in every one of RENDERINGS, then the same mirrored: (2 x len(RENDERINGS), 28, 28)."""
+def all_renderings(gray: np.ndarray, mask: np.ndarray) -> np.ndarray:
+    """The item in every one of RENDERINGS: (len(RENDERINGS), 28, 28). Mirroring is fashion/infer.py's."""
     item, inside = crop_item(gray, mask)
-    views = np.stack([render_item(item, inside, how) for how in RENDERINGS])
-    return np.concatenate([views, views[:, :, ::-1]])
+    return np.stack([render_item(item, inside, how) for how in RENDERINGS])
 
 
 def prepare_photo(rgb: np.ndarray) -> PhotoInput:
@@ -191,7 +167,7 @@ def prepare_photo(rgb: np.ndarray) -> PhotoInput:
         mask = np.ones((h, w), bool)
     ys, xs = np.nonzero(mask)
     box = (int(xs.min()), int(ys.min()), int(xs.max()) + 1, int(ys.max()) + 1)
-    return PhotoInput(all_views(gray, mask), mask, box, rgb)
+    return PhotoInput(all_renderings(gray, mask), mask, box, rgb)
 
 
 def read_photo(source) -> PhotoInput:

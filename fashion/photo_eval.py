@@ -12,9 +12,7 @@ from typing import Callable
 import numpy as np
 
 from fashion.classes import CLASS_NAMES, CLASS_SLUGS, NUM_CLASSES, UNFAMILIAR_SLUG
-from fashion.images import ImageError
-from fashion.photo import read_photo
-from fashion.predict import Classifier
+from fashion.infer import Classifier
 
 PHOTO_SUFFIXES = {".jpg", ".jpeg", ".png", ".webp", ".bmp", ".gif"}
 
@@ -44,15 +42,14 @@ def evaluate_photos(classifier: Classifier, root: Path, progress: Callable[[int,
     known_scores, unfamiliar_scores, known_flags, unfamiliar_flags, errors, seconds = [], [], [], [], [], []
     for i, (file, label) in enumerate(files):
         start = time.perf_counter()
-        try:
-            prediction = classifier.classify_photo(read_photo(file))
-        except ImageError as e:
-            errors.append({"file": str(file), "error": str(e)})
+        answer = classifier.classify_file(file)
+        seconds.append(time.perf_counter() - start)
+        if progress:
+            progress(i + 1, len(files))
+        prediction = answer.prediction
+        if prediction is None:
+            errors.append({"file": str(file), "error": answer.message})
             continue
-        finally:
-            seconds.append(time.perf_counter() - start)
-            if progress:
-                progress(i + 1, len(files))
         if label is None:
             unfamiliar_scores.append(prediction.unfamiliar_score)
             unfamiliar_flags.append(prediction.unfamiliar)

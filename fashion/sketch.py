@@ -11,7 +11,8 @@ import cv2
 import numpy as np
 
 from fashion.classes import IMAGE_SIZE
-from fashion.photo import fit_to_square
+from fashion.images import to_gray
+from fashion.render import fit_to_square
 
 INK_THRESHOLD = 0.5       # darkness above which a canvas pixel counts as part of a stroke
 MIN_INK_FRACTION = 5e-4   # less ink than this share of the canvas is a stray click, not a drawing
@@ -22,6 +23,7 @@ FILL_VALUE = 0.65
 STROKE_VALUE = 1.0
 MIN_STROKE_PX = 1.5       # strokes narrower than this many output pixels are thickened to it
 GAP_TOLERANCE = 0.01      # outline gaps up to this share of the drawing's size still count as closed
+NOTHING_DRAWN = "Draw something… an item of clothing, as large as the canvas allows."
 
 
 def ink(rgba: np.ndarray) -> np.ndarray:
@@ -32,8 +34,7 @@ def ink(rgba: np.ndarray) -> np.ndarray:
     rgb = rgba[..., :3].astype(np.float32) / 255.0
     alpha = rgba[..., 3:4].astype(np.float32) / 255.0 if rgba.shape[-1] == 4 else 1.0
     on_white = rgb * alpha + (1.0 - alpha)       # a transparent background reads as paper
-    gray = on_white @ np.float32([0.299, 0.587, 0.114])
-    return 1.0 - gray
+    return 1.0 - to_gray(on_white)
 
 
 def bounding_box(mask: np.ndarray) -> tuple[int, int, int, int]:

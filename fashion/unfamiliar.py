@@ -3,7 +3,7 @@
 A softmax has no "none of these" answer, and its confidence stays high on hats and skirts. Distance in
 feature space separates them better: relative Mahalanobis distance (Ren et al., 2021), the distance to
 the nearest class minus the distance to the training set as a whole, in the top principal directions
-of `FashionCNN.embed`. Subtracting the whole-set distance cancels what every photo has in common
+of `FashionCNN.embed` (computed by fashion/infer.py). Subtracting the whole-set distance cancels what every photo has in common
 (lighting, texture, a rough outline), leaving what is unlike any one class.
 
 The statistics come from the 60,000 training images only and are saved beside the model, as
@@ -19,7 +19,6 @@ import torch
 from safetensors.torch import load_file, save_file
 
 from fashion.classes import NUM_CLASSES
-from fashion.data import to_float
 
 FEATURE_DIMS = 32      # principal directions kept: 16 to 256 all scored within 0.02 AUROC on the photos; 32 is small
 RIDGE = 1e-4           # share of the mean variance added to each covariance, so it always inverts
@@ -44,20 +43,6 @@ def sidecar_path(model_path: Path) -> Path:
     """weights/fashion_cnn.safetensors -> weights/fashion_cnn.features.safetensors"""
     model_path = Path(model_path)
     return model_path.with_name(model_path.stem + ".features.safetensors")
-
-
-@torch.inference_mode()
-def embed(model, images: torch.Tensor, mirror: bool = True, batch_size: int = 500) -> torch.Tensor:
-    """Features of float (N, 1, 28, 28) or uint8 (N, 28, 28) images, averaged with the mirror image's if asked."""
-    out = []
-    for start in range(0, len(images), batch_size):
-        x = images[start:start + batch_size]
-        x = to_float(x) if x.dtype == torch.uint8 else x
-        features = model.embed(x).float()
-        if mirror:
-            features = (features + model.embed(x.flip(3)).float()) / 2
-        out.append(features)
-    return torch.cat(out)
 
 
 def inverse_covariance(centred: torch.Tensor) -> torch.Tensor:

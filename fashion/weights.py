@@ -1,4 +1,7 @@
-"""Save and load models as safetensors with metadata. Never pickle: a pickle is code, and is refused."""
+"""Save and load models as safetensors, each with its card (fashion/card.py) in the header.
+
+Never pickle: a pickle is code, and is refused.
+"""
 from __future__ import annotations
 
 import json
@@ -12,23 +15,20 @@ from safetensors import SafetensorError
 from safetensors.torch import load as load_tensors
 from safetensors.torch import save as save_tensors
 
-from fashion.classes import CLASS_NAMES
-from fashion.model import ARCHITECTURES, Model, build_ensemble, count_params, member_count
+from fashion.card import CardError, ModelCard, from_header
+from fashion.model import ARCHITECTURES, MAX_MEMBERS, Model, build_ensemble
 
 MAX_MODEL_BYTES = 50 * 1024 * 1024   # our largest architecture is ~5 MB
-MAX_MEMBERS = 4                      # an ensemble of more would be too slow to classify with
 
 
 class WeightsError(Exception):
     """A model file that cannot be used; the message says why in a sentence."""
 
 
-def model_bytes(model: Model, metadata: dict) -> bytes:
-    """The model as safetensors bytes; metadata values are stored as JSON strings."""
-    meta = {"arch": model.arch, "members": member_count(model), "class_names": list(CLASS_NAMES),
-            "params": count_params(model), **metadata}
+def model_bytes(model: Model, card: ModelCard) -> bytes:
+    """The model as safetensors bytes, its card in the header."""
     tensors = {name: t.detach().contiguous() for name, t in model.state_dict().items()}
-    return save_tensors(tensors, metadata={key: json.dumps(value) for key, value in meta.items()})
+    return save_tensors(tensors, metadata=card.header())
 
 
 def atomic_write(path: Path, data: bytes) -> None:
@@ -47,12 +47,12 @@ def atomic_write(path: Path, data: bytes) -> None:
         raise
 
 
-def save_model(model: Model, path: Path, metadata: dict) -> None:
-    atomic_write(path, model_bytes(model, metadata))
+def save_model(model: Model, path: Path, card: ModelCard) -> None:
+    atomic_write(path, model_bytes(model, card))
 
 
-def read_metadata(data: bytes) -> dict:
-    """Parse the safetensors header ourselves, so metadata is readable from bytes as well as files."""
+def read_header(data: bytes) -> dict:
+    """The header's metadata, each value parsed from JSON: read ourselves, from bytes as well as files."""
     if len(data) < 8:
         raise WeightsError("This model file is empty or truncated.")
     (header_len,) = struct.unpack("<Q", data[:8])
@@ -72,20 +72,18 @@ def refuse_pickle(data: bytes) -> None:
                            ".safetensors model files are accepted.")
 
 
-def load_model_bytes(data: bytes) -> tuple[Model, dict]:
-    """Check a safetensors model against its architecture and return it in eval mode with its metadata."""
+def load_model_bytes(data: bytes) -> tuple[Model, ModelCard]:
+    """Check a safetensors model against its architecture and return it in eval mode with its card."""
     if len(data) > MAX_MODEL_BYTES:
         raise WeightsError(f"This model file is larger than {MAX_MODEL_BYTES // 2**20} MB; ours are far smaller.")
     refuse_pickle(data)
-    metadata = read_metadata(data)
-    arch = metadata.get("arch")
+    header = read_header(data)
+    arch = header.get("arch")
     if arch not in ARCHITECTURES:
         raise WeightsError(f"This model file names an unknown architecture ({arch!r}).")
-    members = metadata.get("members", 1)
+    members = header.get("members", 1)
     if not (isinstance(members, int) and not isinstance(members, bool) and 1 <= members <= MAX_MEMBERS):
         raise WeightsError(f"This model file's metadata gives a number of members that is not 1 to {MAX_MEMBERS}.")
-    if metadata.get("class_names", list(CLASS_NAMES)) != list(CLASS_NAMES):
-        raise WeightsError("This model file was trained for other classes than Fashion-MNIST's ten.")
     try:
         tensors = load_tensors(data)
     except SafetensorError as e:
@@ -93,17 +91,10 @@ def load_model_bytes(data: bytes) -> tuple[Model, dict]:
     model = build_ensemble(arch, members)
     check_tensors(model, tensors)
     model.load_state_dict(tensors)
-    return model.eval(), check_metadata(metadata, model)
-
-
-def check_metadata(metadata: dict, model: Model) -> dict:
-    """The metadata fields we act on or show, type-checked: a file's header is as untrusted as its tensors."""
-    accuracy = metadata.get("test_accuracy")
-    if accuracy is not None and not (isinstance(accuracy, (int, float)) and 0 <= accuracy <= 1):
-        raise WeightsError("This model file's metadata gives a test accuracy that is not a number from 0 to 1.")
-    if not isinstance(metadata.get("mirror", False), bool):
-        raise WeightsError("This model file's metadata has a \"mirror\" flag that is not true or false.")
-    return {**metadata, "params": count_params(model), "members": member_count(model)}   # counted, not trusted
+    try:
+        return model.eval(), from_header(header, model)
+    except CardError as e:
+        raise WeightsError(str(e)) from None
 
 
 def check_tensors(model: Model, tensors: dict[str, torch.Tensor]) -> None:

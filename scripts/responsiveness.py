@@ -17,8 +17,7 @@ sys.path.insert(0, str(ROOT))
 from fashion.cli import median_seconds  # noqa: E402
 from fashion.data import load_fashion_mnist  # noqa: E402
 from fashion.jobs import RUNNING, JobQueue, share_cores  # noqa: E402
-from fashion.photo import read_photo  # noqa: E402
-from fashion.predict import Classifier  # noqa: E402
+from fashion.infer import Classifier  # noqa: E402
 from fashion.train import TrainConfig  # noqa: E402
 
 PHOTO = next((ROOT.parent / "shared" / "photos" / "trouser").glob("*.jpg"))
@@ -27,7 +26,7 @@ REPEATS = 15
 
 def time_classify(classifier: Classifier, data: bytes) -> float:
     """Median seconds to classify the photo, over REPEATS tries."""
-    return median_seconds(lambda: classifier.classify_photo(read_photo(data)), REPEATS)
+    return median_seconds(lambda: classifier.classify_file(data), REPEATS)
 
 
 def main() -> None:

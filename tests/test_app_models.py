@@ -8,6 +8,7 @@ from streamlit.testing.v1 import AppTest
 from conftest import ROOT
 from fashion.model import build_model
 from fashion.ui.state import SHIPPED
+from fashion.card import ModelCard
 from fashion.weights import model_bytes
 
 TIMEOUT = 180   # the first run classifies the 10,000 test images on two shared cores
@@ -26,7 +27,7 @@ def upload_model(at: AppTest, name: str, data: bytes) -> None:
 
 def test_a_model_file_joins_this_session_only():
     model = build_model("fast", torch.Generator().manual_seed(1)).eval()
-    data = model_bytes(model, {"test_accuracy": 0.5, "mirror": False})
+    data = model_bytes(model, ModelCard(model.arch, test_accuracy=0.5, mirror=False))
     first, second = new_session(), new_session()
     upload_model(first, "mine.safetensors", data)
     assert not first.sidebar.error

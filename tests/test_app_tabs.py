@@ -119,12 +119,14 @@ def test_sketch_tab_without_a_drawing_asks_for_one(app):
 def test_classify_sketch_helper():
     import cv2
 
-    from fashion.predict import Classifier
-    from fashion.ui.classify_tab import DRAW_PROMPT, classify_sketch
+    from fashion.infer import Classifier
+    from fashion.sketch import NOTHING_DRAWN
+    from fashion.ui.classify_tab import explain
 
+    classifier = Classifier.load()
     canvas = np.full((280, 280, 4), 255, np.uint8)
-    assert classify_sketch(canvas, Classifier.load()).message == DRAW_PROMPT
+    assert explain(classifier.classify_sketch(canvas), classifier).answer.message == NOTHING_DRAWN
     cv2.rectangle(canvas, (60, 110), (220, 250), (0, 0, 0, 255), 10)
-    result = classify_sketch(canvas, Classifier.load())
-    assert result.prediction is not None and result.image.shape == (28, 28)
+    result = explain(classifier.classify_sketch(canvas), classifier)
+    assert result.answer.prediction is not None and result.answer.image.shape == (28, 28)
     assert result.saliency.shape == (28, 28) and 0.0 <= result.saliency.min() <= result.saliency.max() <= 1.0

@@ -4,8 +4,8 @@ import numpy as np
 import pytest
 import torch
 
-from fashion.photo import (RENDERINGS, SHADINGS, NoItemError, Rendering, crop_item, fit_to_square, prepare_photo,
-                           render_item, segment)
+from fashion.photo import RENDERINGS, SHADINGS, NoItemError, Rendering, crop_item, prepare_photo, render_item, segment
+from fashion.render import fit_to_square
 from fashion.unfamiliar import (choose_threshold, fit_feature_stats, load_stats, relative_mahalanobis, save_stats,
                                 sidecar_path)
 
@@ -123,14 +123,17 @@ def test_background_between_straps_renders_black():
         assert column.max() > 0.7 and column[column.argmax():].min() < 0.15
 
 
-def test_a_photo_is_seen_in_every_rendering_and_mirrored():
+def test_a_photo_is_rendered_every_way_and_shown_with_the_mirror_images_it_is_seen_in():
+    from fashion.infer import seen_views
+
     photo, _ = draw_item(np.full((H, W, 3), (235, 235, 230), np.uint8), (30, 60, 120))
     prepared = prepare_photo(photo)
     n = len(RENDERINGS)
-    assert prepared.views.shape == (2 * n, 28, 28)
+    assert prepared.views.shape == (n, 28, 28)
     assert np.array_equal(prepared.views[0], prepared.image)                  # the first is the one the app shows
-    assert np.array_equal(prepared.views[n:], prepared.views[:n, :, ::-1])    # the second half, mirrored
-    assert len({view.tobytes() for view in prepared.views[:n]}) == n          # each rendering differs
+    assert len({view.tobytes() for view in prepared.views}) == n              # each rendering differs
+    shown = seen_views(prepared.views)
+    assert np.array_equal(shown[:n], prepared.views) and np.array_equal(shown[n:], prepared.views[:, :, ::-1])
 
 
 def test_renderings_differ_as_described():
@@ -146,15 +149,15 @@ def test_renderings_differ_as_described():
 
 
 def test_classifying_views_averages_them():
-    from fashion.predict import Classifier
+    from fashion.infer import Classifier
 
     classifier = Classifier.load()
     rng = np.random.default_rng(0)
     a, b = rng.random((2, 28, 28), dtype=np.float32)
-    both = classifier.classify(np.stack([a, b]))
+    both = classifier.classify_views(np.stack([a, b]))
     expected = (np.array(classifier.classify(a).probs) + np.array(classifier.classify(b).probs)) / 2
     assert np.allclose(both.probs, expected, atol=1e-5)
-    assert np.allclose(classifier.classify(np.stack([a, a])).probs, classifier.classify(a).probs, atol=1e-5)
+    assert np.allclose(classifier.classify_views(np.stack([a, a])).probs, classifier.classify(a).probs, atol=1e-5)
 
 
 def test_fit_to_square_keeps_the_aspect_ratio_and_centres():
@@ -195,7 +198,7 @@ def test_threshold_flags_the_chosen_share_of_known_photos():
 
 def test_the_shipped_model_finds_its_feature_statistics():
     from fashion.classes import DEFAULT_WEIGHTS
-    from fashion.predict import Classifier
+    from fashion.infer import Classifier
 
     assert sidecar_path(DEFAULT_WEIGHTS).name == "fashion_cnn.features.safetensors"
     classifier = Classifier.load()
@@ -206,15 +209,19 @@ def test_the_shipped_model_finds_its_feature_statistics():
     assert prediction.unfamiliar == (prediction.unfamiliar_score > classifier.feature_stats.threshold)
 
 
-def test_a_mirror_averaging_model_sees_a_photos_views_once():
+def test_a_photo_is_seen_in_each_rendering_and_its_mirror_image_once():
+    from fashion.card import ModelCard
+    from fashion.infer import Classifier
     from fashion.model import build_model
-    from fashion.predict import Classifier
 
-    model = build_model("fast", torch.Generator().manual_seed(0))
-    classifier = Classifier(model, {"mirror": True})
+    model = build_model("fast", torch.Generator().manual_seed(0)).eval()
     photo = prepare_photo(draw_item(stripes(), (40, 40, 40))[0])
     seen = []
     model.features.register_forward_pre_hook(lambda module, args: seen.append(len(args[0])))
-    # The views include their mirror images, so mirroring them again would change nothing but the cost.
-    assert np.allclose(classifier.classify_photo(photo).probs, classifier.classify(photo.views).probs, atol=1e-5)
-    assert seen == [len(photo.views), 2 * len(photo.views)]
+    # A batch's mirror flag (the model card's) is not an item's: a single item is always mirrored too.
+    answers = [Classifier(model, ModelCard("fast", mirror=mirror)).classify_photo(photo).probs for mirror in (False, True)]
+    assert seen == [len(RENDERINGS)] * 4 and np.allclose(answers[0], answers[1], atol=1e-6)
+    x = torch.from_numpy(photo.views)[:, None]
+    with torch.no_grad():
+        one_by_one = torch.cat([model(x), model(x.flip(3))]).softmax(1).mean(0)
+    assert np.allclose(answers[0], one_by_one.numpy(), atol=1e-5)

@@ -32,7 +32,7 @@ def draw(points, thickness: int = 10, filled: bool = False, canvas=None) -> np.n
 
 @pytest.fixture(scope="module")
 def classifier():
-    from fashion.predict import Classifier
+    from fashion.infer import Classifier
 
     return Classifier.load()
 

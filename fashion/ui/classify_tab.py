@@ -10,10 +10,9 @@ import numpy as np
 import streamlit as st
 from streamlit_drawable_canvas import st_canvas
 
-from fashion.images import ImageError
-from fashion.photo import NoItemError, read_photo
-from fashion.predict import Classifier, Prediction
-from fashion.sketch import sketch_to_input
+from fashion.classes import CLASS_LIST
+from fashion.infer import Answer, Classifier
+from fashion.sketch import NOTHING_DRAWN
 from fashion.ui import charts, state
 
 log = logging.getLogger(__name__)
@@ -23,46 +22,24 @@ PHOTO_TYPES = ["jpg", "jpeg", "png", "webp", "bmp", "gif"]
 CANVAS_PX = 320
 VIEW_PX = 224           # 28 x 8: a whole factor keeps the model's pixels square
 CACHE_SIZE = 8          # results kept per session: enough to flip between recent inputs
-DRAW_PROMPT = "Draw something… an item of clothing, as large as the canvas allows."
 UNEXPECTED = "Something went wrong while classifying this image. Please try another one."
 
 
 @dataclass
 class Result:
-    """What the result panel shows for one input: a prediction, or a message for the person."""
-    prediction: Prediction | None = None
-    image: np.ndarray | None = None        # the 28x28 the model sees
-    views: np.ndarray | None = None        # for a photo: all the renderings its answer is averaged over
-    saliency: np.ndarray | None = None     # 28x28 in [0, 1]
-    view: np.ndarray | None = None         # the photo with the found item marked
-    message: str | None = None
-    level: str = "info"                    # how to show the message: info, warning or error
+    """What the result panel shows for one input: the package's answer, explained."""
+    answer: Answer
+    saliency: np.ndarray | None = None     # 28x28 in [0, 1]: the pixels that drove the answer
+    view: np.ndarray | None = None         # for a photo: the photo with the found item marked
 
 
-def explain(prediction: Prediction, image: np.ndarray, classifier: Classifier) -> Result:
-    """A prediction with the 28x28 image it is shown with and the pixels that drove it."""
-    return Result(prediction, image, saliency=classifier.saliency(image, prediction.index))
-
-
-def classify_photo(data: bytes, classifier: Classifier) -> Result:
-    """The one path for uploads and camera shots: decode, find the item, classify."""
-    try:
-        photo = read_photo(data)
-    except NoItemError as error:
-        return Result(message=str(error), level="warning")
-    except ImageError as error:
-        return Result(message=str(error), level="error")
-    result = explain(classifier.classify_photo(photo), photo.image, classifier)
-    result.views = photo.views
-    result.view = charts.photo_overlay(photo.rgb, photo.mask, photo.box)
-    return result
-
-
-def classify_sketch(rgba: np.ndarray, classifier: Classifier) -> Result:
-    image = sketch_to_input(rgba)
-    if image is None:
-        return Result(message=DRAW_PROMPT)
-    return explain(classifier.classify(image), image, classifier)
+def explain(answer: Answer, classifier: Classifier) -> Result:
+    """An answer with the pixels that drove it and, for a photo, where the item was found."""
+    if answer.prediction is None:
+        return Result(answer)
+    photo = answer.photo
+    return Result(answer, classifier.saliency(answer.image, answer.prediction.index),
+                  charts.photo_overlay(photo.rgb, photo.mask, photo.box) if photo is not None else None)
 
 
 def cached(kind: str, payload: bytes, compute: Callable[[], Result]) -> Result:
@@ -77,15 +54,14 @@ def cached(kind: str, payload: bytes, compute: Callable[[], Result]) -> Result:
         except Exception:
             # A bug must not end the person's session with a traceback; the log keeps it for us.
             log.exception("Classifying a %s failed", kind)
-            cache[key] = Result(message=UNEXPECTED, level="error")
+            cache[key] = Result(Answer(message=UNEXPECTED, level="error"))
         while len(cache) > CACHE_SIZE:
             cache.pop(next(iter(cache)))          # dicts keep insertion order: drop the oldest
     return cache[key]
 
 
 def render() -> None:
-    st.markdown("Show the model an item of clothing. It knows ten classes: T-shirt/top, Trouser, Pullover, "
-                "Dress, Coat, Sandal, Shirt, Sneaker, Bag and Ankle boot.")
+    st.markdown(f"Show the model an item of clothing. It knows ten classes: {CLASS_LIST}.")
     # Every input stays on screen, so a file survives a look at another tab; only the open tab's is shown.
     tabs = st.tabs([UPLOAD, CAMERA, SKETCH], key="classify_source", on_change="rerun")
     for tab, read in zip(tabs, (upload_input, camera_input, sketch_input)):
@@ -99,17 +75,20 @@ def upload_input() -> Result:
     uploaded = st.file_uploader("A photo of one item, laid flat or on a hanger", type=PHOTO_TYPES,
                                 key="classify_upload")
     if uploaded is None:
-        return Result(message="Upload a photo (JPEG, PNG, WebP, BMP or GIF) to classify it.")
-    data = uploaded.getvalue()
-    return cached("photo", data, lambda: classify_photo(data, state.chosen_classifier()))
+        return Result(Answer(message="Upload a photo (JPEG, PNG, WebP, BMP or GIF) to classify it."))
+    return photo_result(uploaded.getvalue())
 
 
 def camera_input() -> Result:
     shot = st.camera_input("Take a photo of one item, filling most of the frame", key="classify_camera")
     if shot is None:
-        return Result(message="Take a photo to classify it.")
-    data = shot.getvalue()
-    return cached("photo", data, lambda: classify_photo(data, state.chosen_classifier()))
+        return Result(Answer(message="Take a photo to classify it."))
+    return photo_result(shot.getvalue())
+
+
+def photo_result(data: bytes) -> Result:
+    classifier = state.chosen_classifier()
+    return cached("photo", data, lambda: explain(classifier.classify_file(data), classifier))
 
 
 def sketch_input() -> Result:
@@ -124,23 +103,26 @@ def sketch_input() -> Result:
                             return_image_data=True, key="classify_canvas")
     rgba = drawing.image_data              # None until something is drawn, and always under AppTest
     if rgba is None:
-        return Result(message=DRAW_PROMPT)
+        return Result(Answer(message=NOTHING_DRAWN))
     rgba = np.ascontiguousarray(rgba)
-    return cached("sketch", rgba.tobytes(), lambda: classify_sketch(rgba, state.chosen_classifier()))
+    classifier = state.chosen_classifier()
+    return cached("sketch", rgba.tobytes(), lambda: explain(classifier.classify_sketch(rgba), classifier))
 
 
 def render_result(result: Result) -> None:
     """The result panel, the same for every input."""
     with st.container(key="classify_result", border=True):
-        if result.prediction is None:
-            show = {"error": st.error, "warning": st.warning}.get(result.level, st.info)
-            show(result.message)
+        answer = result.answer
+        if answer.prediction is None:
+            show = {"error": st.error, "warning": st.warning}.get(answer.level, st.info)
+            show(answer.message)
             return
         render_prediction(result)
 
 
 def render_prediction(result: Result) -> None:
-    prediction = result.prediction
+    answer = result.answer
+    prediction = answer.prediction
     st.subheader(f"{prediction.label} · {prediction.confidence:.0%}", anchor=False)
     st.markdown(f"The model says **{prediction.label}**, {prediction.confidence:.0%} sure. Next best: "
                 + ", ".join(f"{name} {p:.0%}" for name, p in prediction.top[1:]) + ".")
@@ -155,16 +137,16 @@ def render_prediction(result: Result) -> None:
         columns[0].image(charts.data_url(result.view, photo=True), caption="Your photo: the item we found, outlined",
                          width="stretch")
     with columns[-3], st.container(key="classify_views"):
-        st.image(charts.data_url(charts.upscale(result.image, VIEW_PX)), width="stretch",
+        st.image(charts.data_url(charts.upscale(answer.image, VIEW_PX)), width="stretch",
                  caption="What the model sees: 28×28, bright item on black")
     with columns[-2], st.container(key="classify_heat"):
-        st.image(charts.data_url(charts.saliency_overlay(result.image, result.saliency, VIEW_PX)), width="stretch",
+        st.image(charts.data_url(charts.saliency_overlay(answer.image, result.saliency, VIEW_PX)), width="stretch",
                  caption=f"What drove “{prediction.label}”: the brighter the colour, the more it counted")
     with columns[-1]:
         st.plotly_chart(charts.probability_figure(prediction.probs), key="classify_probs",
                         config={"displayModeBar": False})
-    if result.views is not None and len(result.views) > 1:
-        with st.expander(f"All {len(result.views)} views the answer is averaged over"), \
+    if answer.photo is not None and len(answer.views) > 2:
+        with st.expander(f"All {len(answer.views)} views the answer is averaged over"), \
                 st.container(key="classify_all_views"):
             st.markdown("A photo can be turned into a 28×28 image in more than one reasonable way. The model "
                         "sees the item with its shading stretched and left plain, each also squeezed sideways, "
@@ -172,4 +154,4 @@ def render_prediction(result: Result) -> None:
                         "them mirrored. Its answers are averaged: steadier than any one of them.")
             st.html("<style>.st-key-classify_all_views img {image-rendering: pixelated;}</style>")
             # Two rows: the renderings (then squeezed), and below them their mirror images.
-            st.image(charts.data_url(charts.tile(result.views, columns=len(result.views) // 2, cell=112)))
+            st.image(charts.data_url(charts.tile(answer.views, columns=len(answer.views) // 2, cell=112)))

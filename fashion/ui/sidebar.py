@@ -3,6 +3,7 @@ import logging
 
 import streamlit as st
 
+from fashion.classes import CLASS_LIST
 from fashion.ui import state
 from fashion.weights import WeightsError
 
@@ -30,14 +31,11 @@ def render() -> None:
         st.header("Model in use")
         st.selectbox("Model for Mistakes and Classify", state.model_names(), key="model_choice",
                      help="The shipped model, any run you trained in this session, or a model file you loaded.")
-        classifier = state.chosen_classifier()
-        meta = classifier.metadata
-        accuracy = meta.get("test_accuracy")
-        st.metric("Test accuracy", f"{accuracy:.2%}" if accuracy is not None else "—")
-        members = meta.get("members", 1)
-        st.caption(f"Architecture **{meta.get('arch', '?')}**"
-                   + (f", an ensemble of {members} averaged" if members > 1 else "")
-                   + f", {meta.get('params', 0):,} parameters" + (", mirror averaging" if classifier.mirror else ""))
+        card = state.chosen_classifier().card
+        st.metric("Test accuracy", f"{card.test_accuracy:.2%}" if card.test_accuracy is not None else "—")
+        st.caption(f"Architecture **{card.arch}**"
+                   + (f", an ensemble of {card.members} averaged" if card.members > 1 else "")
+                   + f", {card.params:,} parameters" + (", mirror averaging" if card.mirror else ""))
         with st.expander("Load a model file"):
             st.file_uploader("A `.safetensors` file downloaded from the Train tab", type=["safetensors"],
                              key="model_upload", on_change=load_uploaded_model,
@@ -45,5 +43,4 @@ def render() -> None:
             if error := st.session_state.get("model_upload_error"):
                 st.error(error)
         st.divider()
-        st.caption("The ten classes: T-shirt/top, Trouser, Pullover, Dress, Coat, Sandal, Shirt, "
-                   "Sneaker, Bag, Ankle boot.")
+        st.caption(f"The ten classes: {CLASS_LIST}.")

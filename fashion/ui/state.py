@@ -14,7 +14,7 @@ if TYPE_CHECKING:
     import torch
 
     from fashion.data import FashionMNIST
-    from fashion.predict import Classifier
+    from fashion.infer import Classifier
 
 SHIPPED = "Shipped model"
 
@@ -37,7 +37,7 @@ def dataset() -> FashionMNIST:
 
 @st.cache_resource(show_spinner="Loading the shipped model…")
 def shipped_classifier() -> Classifier:
-    from fashion.predict import Classifier
+    from fashion.infer import Classifier
 
     return Classifier.load(DEFAULT_WEIGHTS)
 
@@ -122,7 +122,7 @@ def chosen_test_probs() -> torch.Tensor:
 
 def load_model_file(file_name: str, data: bytes) -> str:
     """Add a model file to this session's models and return its name; WeightsError says why not."""
-    from fashion.predict import Classifier
+    from fashion.infer import Classifier
     from fashion.weights import load_model_bytes
 
     digest = hashlib.sha256(data).hexdigest()
@@ -130,7 +130,7 @@ def load_model_file(file_name: str, data: bytes) -> str:
         if model.digest == digest:
             return model.name
     classifier = Classifier(*load_model_bytes(data))
-    accuracy = classifier.metadata.get("test_accuracy")
+    accuracy = classifier.card.test_accuracy
     name = f"File {len(loaded_models()) + 1} · {file_name}" + (f" · {accuracy:.1%}" if accuracy is not None else "")
     loaded_models().append(LoadedModel(name, classifier, digest))
     return name

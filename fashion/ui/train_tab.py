@@ -184,12 +184,12 @@ def file_in_history(job: TrainingJob, snap) -> None:
     runs = state.runs()
     config, report = job.config, done.report
     steps_per_epoch = max(1, snap.latest.total_steps // config.epochs)
-    metadata = {"config": asdict(config), "test_accuracy": report.accuracy, "per_class": report.per_class,
-                "mirror": False, "training_time_s": round(done.elapsed_s, 1), "steps": done.step}
-    from fashion.predict import Classifier            # torch: loaded by now, a run has finished
-    from fashion.weights import model_bytes, read_metadata
+    from fashion.card import new_card               # torch: loaded by now, a run has finished
+    from fashion.infer import Classifier
+    from fashion.weights import model_bytes
 
-    model_file = model_bytes(done.model, metadata)
+    card = new_card(done.model, config, report, mirror=False, training_time_s=done.elapsed_s, steps=done.step)
+    model_file = model_bytes(done.model, card)
     # The final score closes each test-accuracy curve, even for a run stopped before its first evaluation.
     eval_steps = [e.step for e in snap.evals]
     test_accuracy = [e.report.accuracy for e in snap.evals]
@@ -201,8 +201,7 @@ def file_in_history(job: TrainingJob, snap) -> None:
         config=asdict(config), accuracy=report.accuracy, per_class=report.per_class, confusion=report.confusion,
         curves={"epoch": [s / steps_per_epoch for s in snap.steps], "loss": snap.losses,
                 "eval_epoch": [step / steps_per_epoch for step in eval_steps], "test_accuracy": test_accuracy},
-        # The metadata as the file has it (arch, params, ...), so the sidebar shows the same for both.
-        classifier=Classifier(done.model, read_metadata(model_file)),
+        classifier=Classifier(done.model, card),
         model_file=model_file, seconds=done.elapsed_s, stopped=done.stopped,
     ))
 
