@@ -16,36 +16,21 @@ from fashion.classes import CLASS_NAMES, DEFAULT_WEIGHTS
 from fashion.data import DataError, load_fashion_mnist
 from fashion.weights import WeightsError
 
-CONFIG_HELP = {
-    "arch": "architecture: one of fashion.model.ARCHITECTURES",
-    "epochs": "passes over the 60,000 training images",
-    "batch_size": "images per training step",
-    "lr": "peak learning rate",
-    "optimizer": "sgd (Nesterov momentum) or adamw",
-    "schedule": "learning-rate schedule: onecycle, cosine or constant",
-    "augment": "random mirror, shift and erasing of training images",
-    "erase": "with --augment, the share of images with one random rectangle blacked out",
-    "label_smoothing": "share of the target spread over the other classes",
-    "weight_decay": "L2 penalty on the weights",
-    "seed": "random seed: same seed and settings give the same model",
-    "eval_every": "steps between evaluations on the test set",
-    "max_steps": "stop after this many steps (0: no cap); for quick checks",
-}
-
 
 def add_config_options(parser: argparse.ArgumentParser) -> None:
-    """One option per TrainConfig field, with the dataclass's defaults, so the two never drift apart."""
-    from fashion.train import TrainConfig
+    """One option per TrainConfig setting, its help, choices and default read from fashion.config."""
+    from fashion.config import settings
 
-    for field in fields(TrainConfig):
-        default = getattr(TrainConfig(), field.name)
-        flag = "--" + field.name.replace("_", "-")
-        if isinstance(default, bool):
-            parser.add_argument(flag, action=argparse.BooleanOptionalAction, default=default,
-                                help=CONFIG_HELP.get(field.name, field.name))
+    for setting in settings():
+        flag = "--" + setting.name.replace("_", "-")
+        text = setting.help.replace("%", "%%")     # argparse formats help strings with %
+        if isinstance(setting.default, bool):
+            default = flag if setting.default else "--no-" + flag[2:]
+            parser.add_argument(flag, action=argparse.BooleanOptionalAction, default=setting.default,
+                                help=f"{text} (default: {default})")
         else:
-            parser.add_argument(flag, type=type(default), default=default,
-                                help=f"{CONFIG_HELP.get(field.name, field.name)} (default: {default})")
+            parser.add_argument(flag, type=type(setting.default), choices=setting.choices, default=setting.default,
+                                help=f"{text} (default: {setting.default})")
 
 
 def set_threads(threads: int | None) -> None:
