@@ -1,4 +1,4 @@
-# Two commands: `make run` starts the app, `make test` runs every test. Both set up what they need
+# Two commands: `make run` starts the app, `make test` runs the linter and every test. Both set up what they need
 # (a .venv with requirements, the Fashion-MNIST files, Chromium for the browser tests) and are quick
 # when it is already there. `make screenshots` refreshes the README's pictures in docs/.
 PYTHON ?= python3
@@ -8,13 +8,17 @@ PORT ?= 8501
 APT_INSTALL = apt-get install -y -q
 CHROMIUM := /usr/bin/chromium
 
-.PHONY: run test data browser emoji-font screenshots bench clean
+.PHONY: run test lint data browser emoji-font screenshots bench clean
 
 run: $(VENV)/.runtime data
 	$(PY) -m streamlit run app.py --server.port $(PORT) $(ARGS)
 
-test: $(VENV)/.dev data browser
+test: lint $(VENV)/.dev data browser
 	$(PY) -m pytest
+
+# ruff, as configured in pyproject.toml: unused code, likely bugs, import order, style errors.
+lint: $(VENV)/.dev
+	$(VENV)/bin/ruff check .
 
 screenshots: $(VENV)/.dev data browser emoji-font
 	$(PY) scripts/screenshots.py

@@ -8,7 +8,7 @@ import time
 
 import streamlit as st
 
-from fashion.ui import state, train_tab   # light: neither imports PyTorch
+from fashion.ui import state, train_tab  # light: neither imports PyTorch
 
 st.set_page_config(page_title="Fashion-MNIST, live", page_icon="👕", layout="wide")
 st.title("👕 Fashion-MNIST, live")

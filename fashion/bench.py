@@ -9,15 +9,17 @@ from __future__ import annotations
 import resource
 import threading
 import time
-from typing import Callable
+from collections.abc import Callable
 
 import torch
 from torch import nn
 
 from fashion.classes import NUM_CLASSES, PIXEL_MEAN, PIXEL_STD
+from fashion.config import TrainConfig
 from fashion.data import FashionMNIST, batches, load_fashion_mnist, to_float
 from fashion.evaluate import evaluate
-from fashion.train import DoneEvent, EvalEvent, StepEvent, TrainConfig, train
+from fashion.events import DoneEvent, EvalEvent, StepEvent
+from fashion.train import train
 
 TARGET = 0.90
 REFERENCE_BATCH = 64

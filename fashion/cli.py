@@ -1,4 +1,5 @@
-"""Command line: python -m fashion {train, join, evaluate, classify, evaluate-photos, fit-unfamiliar, bench, download} --help."""
+"""Command line: python -m fashion {train, join, evaluate, classify, evaluate-photos, fit-unfamiliar, bench,
+download} --help."""
 from __future__ import annotations
 
 import argparse
@@ -15,7 +16,7 @@ from tqdm import tqdm
 from fashion.bench import format_bench, run_bench
 from fashion.calibrate import fit_unfamiliar
 from fashion.classes import CLASS_NAMES, DEFAULT_WEIGHTS
-from fashion.config import TrainConfig
+from fashion.config import TrainConfig, settings
 from fashion.data import DataError, download, load_fashion_mnist
 from fashion.evaluate import report_from_probs
 from fashion.events import DoneEvent, EvalEvent, StepEvent
@@ -27,36 +28,19 @@ from fashion.trained import join, scored_card
 from fashion.unfamiliar import KNOWN_FLAG_RATE, save_stats, sidecar_path
 from fashion.weights import WeightsError, load_model, save_model
 
-CONFIG_HELP = {
-    "arch": "architecture: one of fashion.model.ARCHITECTURES",
-    "epochs": "passes over the 60,000 training images",
-    "batch_size": "images per training step",
-    "lr": "peak learning rate",
-    "optimizer": "sgd (Nesterov momentum) or adamw",
-    "schedule": "learning-rate schedule: onecycle, cosine or constant",
-    "augment": "random mirror, shift and erasing of training images",
-    "erase": "with --augment, the share of images with one random rectangle blacked out",
-    "label_smoothing": "share of the target spread over the other classes",
-    "weight_decay": "L2 penalty on the weights",
-    "seed": "random seed: same seed and settings give the same model",
-    "eval_every": "steps between evaluations on the test set",
-    "max_steps": "stop after this many steps (0: no cap); for quick checks",
-}
-
 
 def add_config_options(parser: argparse.ArgumentParser) -> None:
-    """One option per TrainConfig field, with the dataclass's defaults, so the two never drift apart."""
-    from fashion.train import TrainConfig
-
-    for field in fields(TrainConfig):
-        default = getattr(TrainConfig(), field.name)
-        flag = "--" + field.name.replace("_", "-")
-        if isinstance(default, bool):
-            parser.add_argument(flag, action=argparse.BooleanOptionalAction, default=default,
-                                help=CONFIG_HELP.get(field.name, field.name))
+    """One option per TrainConfig setting, its help, choices and default read from fashion.config."""
+    for setting in settings():
+        flag = "--" + setting.name.replace("_", "-")
+        text = setting.help.replace("%", "%%")     # argparse formats help strings with %
+        if isinstance(setting.default, bool):
+            default = flag if setting.default else "--no-" + flag[2:]
+            parser.add_argument(flag, action=argparse.BooleanOptionalAction, default=setting.default,
+                                help=f"{text} (default: {default})")
         else:
-            parser.add_argument(flag, type=type(default), default=default,
-                                help=f"{CONFIG_HELP.get(field.name, field.name)} (default: {default})")
+            parser.add_argument(flag, type=type(setting.default), choices=setting.choices, default=setting.default,
+                                help=f"{text} (default: {setting.default})")
 
 
 def set_threads(threads: int | None) -> None:
@@ -128,7 +112,7 @@ def cmd_evaluate(args) -> int:
     print(f"{args.model}: {result['arch']}, {result['params']:,} parameters, mirror averaging {classifier.mirror}")
     print(f"test accuracy {report.accuracy:.4f} on {len(data.test_labels)} images in {seconds:.2f} s; "
           f"a batch of 1,000 takes {batch_1000_s:.3f} s (median of 5)")
-    for name, acc in zip(CLASS_NAMES, report.per_class):
+    for name, acc in zip(CLASS_NAMES, report.per_class, strict=True):
         print(f"  {name:12s} {acc:.4f}")
     return 0
 

@@ -1,12 +1,14 @@
-"""The settings, free of PyTorch: the architectures' sizes and TrainConfig with its bounds.
+"""The settings, free of PyTorch: the architectures' sizes and TrainConfig, each field described once.
 
-Kept apart from model.py and train.py so that the app can draw its training controls before the
-two-second import of torch.
+Each TrainConfig field carries its label, help sentence, bounds or choices, and the values a slider
+suggests; the CLI's options, the app's controls and validate() are all made from that description, read
+through settings() and setting_of(). Kept apart from model.py and train.py so that the app can draw its
+training controls before the two-second import of torch.
 """
 from __future__ import annotations
 
-import math
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, field, fields
+from typing import Any
 
 
 @dataclass(frozen=True)
@@ -39,58 +41,97 @@ ARCHITECTURES = {
                                   description="ResNet-style, 16-32-64-128 channels, 10 conv layers"),
 }
 DEFAULT_ARCH = "fast"
+TRAIN_IMAGES = 60_000           # Fashion-MNIST's training set
 
 
 OPTIMIZERS = ("sgd", "adamw")
 SCHEDULES = ("onecycle", "cosine", "constant")
 
 
+@dataclass(frozen=True)
+class Setting:
+    """One TrainConfig field as the CLI and the app present it, read from the field's metadata."""
+    name: str
+    default: Any
+    label: str                                  # a few words, for a widget
+    help: str                                   # one sentence, for --help and the widget's tooltip
+    bounds: tuple[float, float] | None = None   # lowest and highest allowed, both included (numbers)
+    choices: tuple[str, ...] | None = None      # the only values allowed (names)
+    presets: tuple[float, ...] | None = None    # values a slider offers; others within bounds are allowed too
+
+    def check(self, value) -> None:
+        """Raise ValueError with a readable sentence if value is not allowed."""
+        if self.choices is not None and value not in self.choices:
+            raise ValueError(f"Unknown {self.label.lower()} {value!r}; choose one of {', '.join(self.choices)}.")
+        if self.bounds is not None:
+            low, high = self.bounds
+            if not low <= value <= high:          # NaN fails both comparisons, so it is refused too
+                raise ValueError(f"{self.name} must be between {low} and {high}, not {value}.")
+
+
+def setting(default, label: str, help: str, *, bounds=None, choices=None, presets=None):
+    """A dataclass field that carries its description, so that it is written once, beside its default."""
+    return field(default=default, metadata={"label": label, "help": help, "bounds": bounds, "choices": choices,
+                                            "presets": presets})
+
+
 @dataclass
 class TrainConfig:
-    arch: str = DEFAULT_ARCH        # a name from ARCHITECTURES above
-    epochs: int = 2                 # passes over the 60,000 training images
-    batch_size: int = 256           # large enough for two cores to stay busy, small enough to learn fast
-    lr: float = 0.4                 # peak learning rate (one-cycle warms up to it, then anneals)
-    optimizer: str = "sgd"          # "sgd" (Nesterov momentum 0.9) or "adamw"
-    schedule: str = "onecycle"      # "onecycle", "cosine" or "constant"
-    augment: bool = False           # random mirror, shift, erasing: helps long runs, slows short ones
-    erase: float = 0.5              # with augment: share of images with one random rectangle blacked out
-    label_smoothing: float = 0.1    # softer targets: better calibrated, slightly more accurate
-    weight_decay: float = 5e-4
-    seed: int = 0                   # same seed, same config, same thread count: same model
-    eval_every: int = 100           # steps between evaluations on the 10,000 test images
-    max_steps: int = 0              # stop after this many steps (0: no cap); for quick checks
-    bf16: bool = True               # bfloat16 autocast for training where the CPU has native bf16
+    """How to train one model. The defaults are the fast live recipe: past 90% in seconds on two cores."""
+    arch: str = setting(DEFAULT_ARCH, "Architecture", "The network's size: the small ones learn in seconds, "
+                        "the ResNets are more accurate but slow on a CPU.", choices=tuple(ARCHITECTURES))
+    epochs: int = setting(2, "Epochs", "Passes over the 60,000 training images.", bounds=(1, 100))
+    # 256: large enough for two cores to stay busy, small enough to learn fast.
+    batch_size: int = setting(256, "Batch size", "Images per training step.", bounds=(8, 2048),
+                              presets=(32, 64, 128, 256, 512, 1024))
+    lr: float = setting(0.4, "Learning rate (peak)", "Peak learning rate: one-cycle warms up to it, then anneals.",
+                        bounds=(1e-5, 2.0),
+                        presets=(0.0005, 0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.2, 0.3, 0.5, 1.0))
+    optimizer: str = setting("sgd", "Optimizer", "SGD with Nesterov momentum 0.9, or AdamW "
+                             "(try a learning rate near 0.002).", choices=OPTIMIZERS)
+    schedule: str = setting("onecycle", "Schedule", "Learning-rate schedule: onecycle, cosine or constant.",
+                            choices=SCHEDULES)
+    # Off: augmentation helps long runs and slows short ones, like the default two epochs.
+    augment: bool = setting(False, "Augmentation", "Random mirror, shift and erasing of the training images: "
+                            "slower to learn, better at the end.")
+    erase: float = setting(0.5, "Erasing", "With augmentation, the share of images with one random rectangle "
+                           "blacked out.", bounds=(0.0, 1.0))
+    # 0.1: softer targets make the model better calibrated and slightly more accurate.
+    label_smoothing: float = setting(0.1, "Label smoothing", "Share of the target spread over the other classes.",
+                                     bounds=(0.0, 0.5))
+    weight_decay: float = setting(5e-4, "Weight decay", "L2 penalty on the weights.", bounds=(0.0, 0.1))
+    seed: int = setting(0, "Seed", "Same seed, same settings and same thread count: same model.",
+                        bounds=(0, 2**31 - 1))
+    eval_every: int = setting(100, "Evaluate every", "Steps between evaluations on the 10,000 test images.",
+                              bounds=(1, 100_000))
+    max_steps: int = setting(0, "Step cap", "Stop after this many steps (0: no cap); for quick checks.",
+                             bounds=(0, 10_000_000))
+    bf16: bool = setting(True, "bfloat16", "bfloat16 autocast for training where the CPU has native bf16.")
 
-    def validate(self) -> "TrainConfig":
-        """Raise ValueError with a readable sentence if any setting is out of bounds."""
-        if self.arch not in ARCHITECTURES:
-            raise ValueError(f"Unknown architecture {self.arch!r}; choose one of {', '.join(ARCHITECTURES)}.")
-        if self.optimizer not in OPTIMIZERS:
-            raise ValueError(f"Unknown optimizer {self.optimizer!r}; choose one of {', '.join(OPTIMIZERS)}.")
-        if self.schedule not in SCHEDULES:
-            raise ValueError(f"Unknown schedule {self.schedule!r}; choose one of {', '.join(SCHEDULES)}.")
-        for name, (low, high) in BOUNDS.items():
-            value = getattr(self, name)
-            if not (low <= value <= high) or (isinstance(value, float) and math.isnan(value)):
-                raise ValueError(f"{name} must be between {low} and {high}, not {value}.")
+    def validate(self) -> TrainConfig:
+        """Raise ValueError with a readable sentence if any setting is out of bounds.
+
+        Checked here, not in the front ends, so that no caller (widget, CLI, file) can skip it.
+        """
+        for s in settings():
+            s.check(getattr(self, s.name))
         return self
 
+    def steps_per_epoch(self, train_images: int = TRAIN_IMAGES) -> int:
+        """Optimizer steps in one pass over the training images (a last, partial batch is dropped)."""
+        return train_images // self.batch_size
+
     @classmethod
-    def from_dict(cls, values: dict) -> "TrainConfig":
+    def from_dict(cls, values: dict) -> TrainConfig:
         known = {f.name for f in fields(cls)}
         return cls(**{k: v for k, v in values.items() if k in known})
 
 
-# Bounds on every numeric setting, enforced here so that no caller (widget, CLI, file) can skip them.
-BOUNDS = {
-    "epochs": (1, 100),
-    "batch_size": (8, 2048),
-    "lr": (1e-5, 2.0),
-    "erase": (0.0, 1.0),
-    "label_smoothing": (0.0, 0.5),
-    "weight_decay": (0.0, 0.1),
-    "seed": (0, 2**31 - 1),
-    "eval_every": (1, 100_000),
-    "max_steps": (0, 10_000_000),
-}
+def settings() -> tuple[Setting, ...]:
+    """Every TrainConfig field with its description, in the dataclass's order."""
+    return tuple(Setting(f.name, f.default, **f.metadata) for f in fields(TrainConfig))
+
+
+def setting_of(name: str) -> Setting:
+    """The description of one TrainConfig field, by its name."""
+    return next(s for s in settings() if s.name == name)

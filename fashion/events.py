@@ -6,7 +6,7 @@ loads without it.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Union
+from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from torch import nn
@@ -44,4 +44,4 @@ class DoneEvent:
     report: Report                  # on the test set, for the model as it ended
 
 
-Event = Union[StepEvent, EvalEvent, DoneEvent]
+Event = StepEvent | EvalEvent | DoneEvent

@@ -11,8 +11,9 @@ import os
 import threading
 import time
 from collections import deque
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Callable
+from typing import TYPE_CHECKING
 
 from fashion.config import TrainConfig
 from fashion.events import DoneEvent, EvalEvent, StepEvent
@@ -64,7 +65,7 @@ class TrainingJob:
     _evals: list = field(default_factory=list)
     result: DoneEvent | None = None
     error: str | None = None
-    queue: "JobQueue | None" = None
+    queue: JobQueue | None = None
 
     def stop(self) -> None:
         """Ask the job to stop; a running job stops before its next batch, a queued one never starts."""
@@ -158,7 +159,7 @@ class JobQueue:
                 self._cond.wait(timeout=1.0)   # also wakes to re-check alive()
 
     def _work(self, job: TrainingJob) -> None:
-        from fashion.train import train   # here, not at the top: the app shows its controls before torch loads
+        from fashion.train import train  # here, not at the top: the app shows its controls before torch loads
 
         if not self._wait_for_slot(job):
             return

@@ -112,7 +112,7 @@ class Ensemble(nn.Module):
 
     def head(self, features: torch.Tensor) -> torch.Tensor:
         parts = features.chunk(len(self.members), 1)
-        probs = torch.stack([m.head(f).float().softmax(1) for m, f in zip(self.members, parts)]).mean(0)
+        probs = torch.stack([m.head(f).float().softmax(1) for m, f in zip(self.members, parts, strict=True)]).mean(0)
         return probs.clamp(min=1e-12).log()
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:

@@ -6,8 +6,8 @@ none of the ten, used to measure the unfamiliar-item score.
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from pathlib import Path
-from typing import Callable
 
 import numpy as np
 

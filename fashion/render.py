@@ -1,4 +1,4 @@
-"""The dataset's way of drawing an item, shared by the photo and sketch paths: longest edge to 28 px, centred on black."""
+"""The dataset's way of drawing an item, for the photo and sketch paths: longest edge to 28 px, centred on black."""
 from __future__ import annotations
 
 import cv2

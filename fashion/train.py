@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import threading
 import time
-from typing import Iterator
+from collections.abc import Iterator
 
 import torch
 from torch import nn
@@ -51,8 +51,7 @@ def train(config: TrainConfig, data: FashionMNIST, stop: threading.Event | None 
     config.validate()
     generator = torch.Generator().manual_seed(config.seed)
     model = build_model(config.arch, generator)
-    steps_per_epoch = len(data.train_images) // config.batch_size
-    total = steps_per_epoch * config.epochs
+    total = config.steps_per_epoch(len(data.train_images)) * config.epochs
     total = min(total, config.max_steps) if config.max_steps else total
     optimizer, scheduler = make_optimizer(model, config, total)
     bf16 = config.bf16 and bf16_supported()

@@ -3,8 +3,8 @@
 A softmax has no "none of these" answer, and its confidence stays high on hats and skirts. Distance in
 feature space separates them better: relative Mahalanobis distance (Ren et al., 2021), the distance to
 the nearest class minus the distance to the training set as a whole, in the top principal directions
-of `FashionCNN.embed` (computed by fashion/infer.py). Subtracting the whole-set distance cancels what every photo has in common
-(lighting, texture, a rough outline), leaving what is unlike any one class.
+of `FashionCNN.embed` (as fashion/infer.py computes them). Subtracting the whole-set distance cancels
+what every photo has in common (lighting, texture, a rough outline), leaving what is unlike any one class.
 
 The statistics come from the 60,000 training images only and are saved beside the model, as
 `<model>.features.safetensors`; the warning threshold is chosen on real photos (see `choose_threshold`).

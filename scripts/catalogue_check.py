@@ -22,8 +22,8 @@ sys.path.insert(0, str(ROOT))
 
 from fashion.classes import CLASS_NAMES, DEFAULT_WEIGHTS, NUM_CLASSES  # noqa: E402
 from fashion.data import load_fashion_mnist  # noqa: E402
-from fashion.photo import prepare_photo  # noqa: E402
 from fashion.infer import Classifier  # noqa: E402
+from fashion.photo import prepare_photo  # noqa: E402
 
 
 def as_catalogue_photo(image: np.ndarray) -> np.ndarray:

@@ -60,10 +60,11 @@ def main() -> None:
     results = []
     with sync_playwright() as playwright, chromium(playwright) as browser:
         for i in range(args.runs):
-            results.append(one_visit(browser))
-            print("run {}: first page {:.1f} s, whole page {:.1f} s, Start to {:.0%} {:.1f} s".format(
-                i + 1, results[-1][0], results[-1][1], TARGET, results[-1][2]), flush=True)
-    first, whole, to_target = (statistics.median(column) for column in zip(*results))
+            first, whole, to_target = one_visit(browser)
+            results.append((first, whole, to_target))
+            print(f"run {i + 1}: first page {first:.1f} s, whole page {whole:.1f} s, "
+                  f"Start to {TARGET:.0%} {to_target:.1f} s", flush=True)
+    first, whole, to_target = (statistics.median(column) for column in zip(*results, strict=True))
     print(f"median of {args.runs}: first page {first:.1f} s, whole page {whole:.1f} s, "
           f"Start to {TARGET:.0%} {to_target:.1f} s")
 

@@ -15,10 +15,10 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from fashion.cli import median_seconds  # noqa: E402
+from fashion.config import TrainConfig  # noqa: E402
 from fashion.data import load_fashion_mnist  # noqa: E402
-from fashion.jobs import RUNNING, JobQueue, share_cores  # noqa: E402
 from fashion.infer import Classifier  # noqa: E402
-from fashion.train import TrainConfig  # noqa: E402
+from fashion.jobs import RUNNING, JobQueue, share_cores  # noqa: E402
 
 PHOTO = next((ROOT.parent / "shared" / "photos" / "trouser").glob("*.jpg"))
 REPEATS = 15

@@ -14,9 +14,21 @@ from playwright.sync_api import expect, sync_playwright
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from tests.e2e.browser import (CHROMIUM, PHOTOS, STEP_JS, chromium, first_photo, keyed,  # noqa: E402
-                               open_app, open_tab, result_panel, running_app, start_training, upload,
-                               wait_for_script)
+from tests.e2e.browser import (  # noqa: E402
+    CHROMIUM,
+    PHOTOS,
+    STEP_JS,
+    chromium,
+    first_photo,
+    keyed,
+    open_app,
+    open_tab,
+    result_panel,
+    running_app,
+    start_training,
+    upload,
+    wait_for_script,
+)
 
 DOCS = ROOT / "docs"
 TRAIN_STEPS = 250          # two evaluations in: the curves, the confusion matrix and the per-class bars show

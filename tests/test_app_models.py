@@ -6,9 +6,9 @@ import torch
 from streamlit.testing.v1 import AppTest
 
 from conftest import ROOT
+from fashion.card import ModelCard
 from fashion.model import build_model
 from fashion.ui.state import SHIPPED
-from fashion.card import ModelCard
 from fashion.weights import model_bytes
 
 TIMEOUT = 180   # the first run classifies the 10,000 test images on two shared cores

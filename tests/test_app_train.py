@@ -71,10 +71,18 @@ def test_start_stop_cycle_adds_a_run_to_the_history():
 
 
 def test_epochs_above_the_bound_are_refused_by_the_widget():
+    from fashion.config import TrainConfig, setting_of
+    from fashion.ui.train_tab import MAX_LIVE_EPOCHS
+
+    assert MAX_LIVE_EPOCHS < setting_of("epochs").bounds[1]      # the live cap is tighter than the package's
     at = new_session()
-    with pytest.raises(Exception):
-        at.number_input(key="train_epochs").set_value(10_000).run()
-        assert at.exception
+    assert at.number_input(key="train_epochs").max == MAX_LIVE_EPOCHS
+    at.number_input(key="train_epochs").set_value(MAX_LIVE_EPOCHS).run()
+    assert not at.exception and at.number_input(key="train_epochs").value == MAX_LIVE_EPOCHS
+    # Streamlit refuses a value past the widget's max without an exception: it puts the default back.
+    at.number_input(key="train_epochs").set_value(MAX_LIVE_EPOCHS + 1).run()
+    assert not at.exception and at.number_input(key="train_epochs").value == TrainConfig().epochs
+    assert at.session_state["train_epochs"] == TrainConfig().epochs
 
 
 def test_two_sessions_share_one_training_slot():

@@ -1,17 +1,31 @@
 """The command line as a user runs it: python -m fashion ..."""
+import argparse
 import json
 
+import pytest
 import torch
-from conftest import run_cli
 from safetensors.torch import load_file
 
+from conftest import run_cli
 from fashion.classes import CLASS_NAMES, CLASS_SLUGS
+from fashion.cli import build_parser
 
 
-def test_help_on_every_command():
-    for command in ("train", "join", "evaluate", "classify", "evaluate-photos", "bench", "download"):
-        result = run_cli(command, "--help")
-        assert result.returncode == 0 and "usage: python -m fashion " + command in result.stdout
+def subcommands() -> list[str]:
+    """Every command the parser knows, read from it, so that a new one is tested without a list to update."""
+    action = next(a for a in build_parser()._actions if isinstance(a, argparse._SubParsersAction))
+    return list(action.choices)
+
+
+def test_the_command_list_is_read_from_the_parser():
+    assert {"train", "join", "evaluate", "classify", "evaluate-photos", "fit-unfamiliar", "bench",
+            "download"} <= set(subcommands())
+
+
+@pytest.mark.parametrize("command", subcommands())
+def test_help_on_every_command(command):
+    result = run_cli(command, "--help")
+    assert result.returncode == 0 and "usage: python -m fashion " + command in result.stdout
 
 
 def test_classify_json_one_line_per_file_in_order(photos, tmp_path):

@@ -6,7 +6,7 @@ import pytest
 import torch
 
 from fashion import data as data_module
-from fashion.data import DataError, FILES, augment, batches, find_data_dir, load_fashion_mnist, read_idx
+from fashion.data import FILES, DataError, augment, batches, find_data_dir, load_fashion_mnist, read_idx
 
 
 def test_real_dataset_is_complete(data):

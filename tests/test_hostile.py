@@ -55,7 +55,7 @@ def palette_with_transparency() -> bytes:
 AWKWARD = {   # name -> bytes that must classify
     "cmyk.jpg": lambda: encode(garment_picture("CMYK"), "JPEG"),
     "bilevel.png": lambda: encode(garment_picture("L").point(lambda v: 255 if v > 128 else 0).convert("1"), "PNG"),
-    "gray16.png": lambda: encode(Image.fromarray((np.asarray(garment_picture("L")).astype(np.uint16) * 257)), "PNG"),
+    "gray16.png": lambda: encode(Image.fromarray(np.asarray(garment_picture("L")).astype(np.uint16) * 257), "PNG"),
     "palette_transparent.png": palette_with_transparency,
     "rgba.webp": lambda: encode(garment_picture("RGBA"), "WEBP"),
     "animated.gif": animated_gif,

@@ -4,8 +4,8 @@ import time
 
 import pytest
 
+from fashion.config import TrainConfig
 from fashion.jobs import CANCELLED, DONE, RUNNING, STOPPED, JobQueue
-from fashion.train import TrainConfig
 
 QUICK = TrainConfig(max_steps=8, eval_every=1000)
 LONG = TrainConfig(epochs=1, eval_every=1000)   # ~234 steps: long enough to be stopped part-way

@@ -6,8 +6,14 @@ import torch
 
 from fashion.photo import RENDERINGS, SHADINGS, NoItemError, Rendering, crop_item, prepare_photo, render_item, segment
 from fashion.render import fit_to_square
-from fashion.unfamiliar import (choose_threshold, fit_feature_stats, load_stats, relative_mahalanobis, save_stats,
-                                sidecar_path)
+from fashion.unfamiliar import (
+    choose_threshold,
+    fit_feature_stats,
+    load_stats,
+    relative_mahalanobis,
+    save_stats,
+    sidecar_path,
+)
 
 H, W = 400, 300
 
@@ -219,7 +225,8 @@ def test_a_photo_is_seen_in_each_rendering_and_its_mirror_image_once():
     seen = []
     model.features.register_forward_pre_hook(lambda module, args: seen.append(len(args[0])))
     # A batch's mirror flag (the model card's) is not an item's: a single item is always mirrored too.
-    answers = [Classifier(model, ModelCard("fast", mirror=mirror)).classify_photo(photo).probs for mirror in (False, True)]
+    answers = [Classifier(model, ModelCard("fast", mirror=mirror)).classify_photo(photo).probs
+               for mirror in (False, True)]
     assert seen == [len(RENDERINGS)] * 4 and np.allclose(answers[0], answers[1], atol=1e-6)
     x = torch.from_numpy(photo.views)[:, None]
     with torch.no_grad():

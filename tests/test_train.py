@@ -3,7 +3,9 @@ import threading
 import pytest
 import torch
 
-from fashion.train import DoneEvent, EvalEvent, StepEvent, TrainConfig, train
+from fashion.config import TrainConfig
+from fashion.events import DoneEvent, EvalEvent, StepEvent
+from fashion.train import train
 
 
 def run(config, data, stop=None, stop_after=None):

@@ -61,7 +61,8 @@ def test_metadata_is_checked_not_trusted():
     tensors = {k: v.contiguous() for k, v in build_model("fast").state_dict().items()}
 
     def file_with(**meta) -> bytes:
-        return save_tensors(tensors, metadata={"arch": json.dumps("fast"), **{k: json.dumps(v) for k, v in meta.items()}})
+        header = {"arch": "fast", **meta}
+        return save_tensors(tensors, metadata={key: json.dumps(value) for key, value in header.items()})
 
     for bad in ({"test_accuracy": "99%"}, {"test_accuracy": 1.5}, {"mirror": "yes"}, {"per_class": [0.5] * 9},
                 {"steps": 2.5}, {"training_time_s": -1}, {"machine": 7}, {"config": [1, 2]},

@@ -3,8 +3,8 @@ from __future__ import annotations
 
 import hashlib
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
 
 import numpy as np
 import streamlit as st
@@ -64,7 +64,7 @@ def render() -> None:
     st.markdown(f"Show the model an item of clothing. It knows ten classes: {CLASS_LIST}.")
     # Every input stays on screen, so a file survives a look at another tab; only the open tab's is shown.
     tabs = st.tabs([UPLOAD, CAMERA, SKETCH], key="classify_source", on_change="rerun")
-    for tab, read in zip(tabs, (upload_input, camera_input, sketch_input)):
+    for tab, read in zip(tabs, (upload_input, camera_input, sketch_input), strict=True):
         with tab:
             result = read()
             if tab.open:

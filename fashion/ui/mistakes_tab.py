@@ -124,7 +124,8 @@ def render_grid(mistakes: Mistakes, positions: list[int]) -> list[int]:
                f"{(page - 1) * PAGE_SIZE + len(shown)}")
     images = state.dataset().test_images
     for row in range(0, len(shown), GRID_COLUMNS):
-        for column, position in zip(st.columns(GRID_COLUMNS), shown[row:row + GRID_COLUMNS]):
+        # The last row may be short: its extra columns stay empty.
+        for column, position in zip(st.columns(GRID_COLUMNS), shown[row:row + GRID_COLUMNS], strict=False):
             with column:
                 render_tile(mistakes, position, images)
     return shown

@@ -7,16 +7,19 @@ from __future__ import annotations
 
 import os
 import time
+from collections.abc import Callable
 from dataclasses import asdict
 
 import streamlit as st
 
-from fashion.config import ARCHITECTURES, BOUNDS, OPTIMIZERS, TrainConfig
+from fashion.config import ARCHITECTURES, Setting, TrainConfig, setting_of
 from fashion.jobs import CANCELLED, FAILED, QUEUED, JobQueue, TrainingJob
 from fashion.ui import charts, curves, state
 
-LR_CHOICES = [0.0005, 0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.2, 0.3, 0.5, 1.0]
-BATCH_CHOICES = [32, 64, 128, 256, 512, 1024]
+# The settings the tab offers, in the order drawn (two rows of four), each with its widget's key; the
+# others keep their TrainConfig defaults. Labels, help, bounds and choices come from fashion.config.
+WIDGET_KEYS = {"arch": "train_arch", "epochs": "train_epochs", "batch_size": "train_batch", "lr": "train_lr",
+               "optimizer": "train_optimizer", "seed": "train_seed", "augment": "train_augment"}
 MAX_LIVE_EPOCHS = 30          # the package allows more; in the browser, longer runs are no fun to watch
 SESSION_GRACE_S = 15          # a tab that reconnects within this many seconds keeps its job
 
@@ -27,7 +30,7 @@ def job_queue() -> JobQueue:
     return JobQueue(state.dataset, max_running=int(os.environ.get("FASHION_MAX_JOBS", "1")))
 
 
-def session_alive():
+def session_alive() -> Callable[[], bool]:
     """A callable telling a worker thread whether this browser session is still there."""
     from streamlit.runtime import Runtime
     from streamlit.runtime.scriptrunner_utils.script_run_context import get_script_run_ctx
@@ -35,44 +38,62 @@ def session_alive():
     ctx = get_script_run_ctx()
     if ctx is None or not Runtime.exists():   # AppTest and bare scripts have no runtime to ask
         return lambda: True
-    runtime, session_id, last_seen = Runtime.instance(), ctx.session_id, [time.monotonic()]
+    runtime, session_id = Runtime.instance(), ctx.session_id
+    return liveness(lambda: runtime.is_active_session(session_id), SESSION_GRACE_S)
+
+
+def liveness(is_active: Callable[[], bool], grace_s: float,
+             clock: Callable[[], float] = time.monotonic) -> Callable[[], bool]:
+    """A callable that is True while is_active() is, and for grace_s seconds after it last was.
+
+    The grace keeps a job through a page reload or a brief network drop, when the browser reconnects.
+    """
+    last_seen = clock()
 
     def alive() -> bool:
-        if runtime.is_active_session(session_id):
-            last_seen[0] = time.monotonic()
-        return time.monotonic() - last_seen[0] < SESSION_GRACE_S
+        nonlocal last_seen
+        if is_active():
+            last_seen = clock()
+        return clock() - last_seen < grace_s
     return alive
 
 
-def with_default(choices: list, default) -> list:
+def with_default(choices: tuple, default) -> list:
     return sorted(set(choices) | {default})
 
 
 def settings() -> None:
     """The controls, defaulting to the fast live recipe; their values live in st.session_state."""
-    d = TrainConfig()
-    c1, c2, c3, c4 = st.columns(4)
-    c1.selectbox("Architecture", list(ARCHITECTURES), index=list(ARCHITECTURES).index(d.arch),
-                 format_func=lambda a: f"{a}: {ARCHITECTURES[a].description}", key="train_arch")
-    c2.number_input("Epochs", 1, MAX_LIVE_EPOCHS, d.epochs, key="train_epochs",
-                    help="Passes over the 60,000 training images.")
-    c3.select_slider("Batch size", with_default(BATCH_CHOICES, d.batch_size), d.batch_size, key="train_batch")
-    c4.select_slider("Learning rate (peak)", with_default(LR_CHOICES, d.lr), d.lr, key="train_lr")
-    c1, c2, c3, c4 = st.columns(4)
-    c1.selectbox("Optimizer", OPTIMIZERS, index=OPTIMIZERS.index(d.optimizer), key="train_optimizer",
-                 help="SGD with Nesterov momentum, or AdamW (try a learning rate near 0.002).")
-    c2.number_input("Seed", BOUNDS["seed"][0], BOUNDS["seed"][1], d.seed, key="train_seed",
-                    help="Same seed and settings: same model.")
-    c3.toggle("Augmentation", d.augment, key="train_augment",
-              help="Random mirror, shift and erasing: slower to learn, better at the end.")
+    columns = [*st.columns(4), *st.columns(4)]      # two rows: room for one more setting
+    for column, name in zip(columns, WIDGET_KEYS, strict=False):
+        control(column, setting_of(name))
+
+
+def control(column, setting: Setting) -> None:
+    """The widget for one setting, of the kind its description calls for."""
+    key, label, default, help = WIDGET_KEYS[setting.name], setting.label, setting.default, setting.help
+    if setting.choices is not None:
+        column.selectbox(label, setting.choices, index=setting.choices.index(default), key=key, help=help,
+                         format_func=describe_arch if setting.name == "arch" else str)
+    elif setting.presets is not None:
+        column.select_slider(label, with_default(setting.presets, default), default, key=key, help=help)
+    elif isinstance(default, bool):
+        column.toggle(label, default, key=key, help=help)
+    else:
+        low, high = setting.bounds
+        high = MAX_LIVE_EPOCHS if setting.name == "epochs" else high
+        column.number_input(label, low, high, default, key=key, help=help)
+
+
+def describe_arch(name: str) -> str:
+    return f"{name}: {ARCHITECTURES[name].description}"
 
 
 def chosen_config() -> TrainConfig:
     """The config the controls describe, read from st.session_state (callbacks run before the widgets)."""
-    s = st.session_state
-    return TrainConfig(arch=s.train_arch, epochs=int(s.train_epochs), batch_size=int(s.train_batch),
-                       lr=float(s.train_lr), optimizer=s.train_optimizer, seed=int(s.train_seed),
-                       augment=bool(s.train_augment))
+    values = {name: st.session_state[key] for name, key in WIDGET_KEYS.items()}
+    # Cast to each field's type, whatever number type a widget hands back.
+    return TrainConfig(**{name: type(setting_of(name).default)(value) for name, value in values.items()})
 
 
 def start() -> None:
@@ -153,7 +174,6 @@ def draw_progress(job: TrainingJob, snap) -> None:
     if latest is None:
         st.progress(0.0, text="Starting…")
         return
-    steps_per_epoch = max(1, latest.total_steps // config.epochs)
     st.progress(min(1.0, latest.step / latest.total_steps),
                 text=f"Epoch {latest.epoch}/{config.epochs} · step {latest.step}/{latest.total_steps} · "
                      f"{latest.images_per_s:,.0f} images/s · ETA {latest.eta_s:.0f} s")
@@ -163,9 +183,8 @@ def draw_progress(job: TrainingJob, snap) -> None:
     m2.metric("Train accuracy (this epoch)", f"{latest.train_accuracy:.2%}")
     m3.metric("Loss", f"{latest.loss:.3f}")
     m4.metric("Elapsed", f"{latest.elapsed_s:.0f} s")
-    epochs = [s / steps_per_epoch for s in snap.steps]
-    eval_epochs = [e.step / steps_per_epoch for e in snap.evals]
-    st.plotly_chart(curves.live_figure(epochs, snap.losses, snap.train_accuracy, eval_epochs,
+    st.plotly_chart(curves.live_figure(in_epochs(config, snap.steps), snap.losses, snap.train_accuracy,
+                                       in_epochs(config, [e.step for e in snap.evals]),
                                        [e.report.accuracy for e in snap.evals]), key="train_live_chart")
     if snap.evals:
         report = snap.evals[-1].report
@@ -176,6 +195,11 @@ def draw_progress(job: TrainingJob, snap) -> None:
         st.error(f"This run failed: {snap.error}")
 
 
+def in_epochs(config: TrainConfig, steps: list[int]) -> list[float]:
+    """Steps as (fractional) epochs, the curves' x axis."""
+    return [step / config.steps_per_epoch() for step in steps]
+
+
 def file_in_history(job: TrainingJob, snap) -> None:
     """Turn a finished job into a Run of this session (a failed or cancelled one leaves nothing)."""
     done = snap.result
@@ -183,8 +207,7 @@ def file_in_history(job: TrainingJob, snap) -> None:
         return
     runs = state.runs()
     config, report = job.config, done.report
-    steps_per_epoch = max(1, snap.latest.total_steps // config.epochs)
-    from fashion.card import new_card               # torch: loaded by now, a run has finished
+    from fashion.card import new_card  # torch: loaded by now, a run has finished
     from fashion.infer import Classifier
     from fashion.weights import model_bytes
 
@@ -199,8 +222,8 @@ def file_in_history(job: TrainingJob, snap) -> None:
     runs.append(state.Run(
         name=f"Run {len(runs) + 1} · {config.arch} · {report.accuracy:.1%}",
         config=asdict(config), accuracy=report.accuracy, per_class=report.per_class, confusion=report.confusion,
-        curves={"epoch": [s / steps_per_epoch for s in snap.steps], "loss": snap.losses,
-                "eval_epoch": [step / steps_per_epoch for step in eval_steps], "test_accuracy": test_accuracy},
+        curves={"epoch": in_epochs(config, snap.steps), "loss": snap.losses,
+                "eval_epoch": in_epochs(config, eval_steps), "test_accuracy": test_accuracy},
         classifier=Classifier(done.model, card),
         model_file=model_file, seconds=done.elapsed_s, stopped=done.stopped,
     ))

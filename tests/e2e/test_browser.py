@@ -10,8 +10,19 @@ from playwright.sync_api import expect
 
 from fashion.classes import CLASS_NAMES
 
-from .browser import (CHROMIUM, LOSS_POINTS_JS, STEP_JS, first_photo, keyed, open_tab, result_panel,
-                      start_training, tab, upload, wait_for_script)
+from .browser import (
+    CHROMIUM,
+    LOSS_POINTS_JS,
+    STEP_JS,
+    first_photo,
+    keyed,
+    open_tab,
+    result_panel,
+    start_training,
+    tab,
+    upload,
+    wait_for_script,
+)
 
 pytestmark = [
     pytest.mark.e2e,
