@@ -66,6 +66,12 @@ def test_start_stop_cycle_adds_a_run_to_the_history():
     rerun_until(at, lambda a: job(a) is None and len(a.session_state["runs"]) == 1)
     run = at.session_state["runs"][0]
     assert run.stopped and 0 < run.accuracy <= 1 and run.model_file[:8]
+    # The downloadable file carries the whole card, as a file saved by the CLI does.
+    from fashion.weights import load_model_bytes
+
+    _, card = load_model_bytes(run.model_file)
+    assert card == run.classifier.card and card.config.epochs == 1 and card.test_accuracy == run.accuracy
+    assert card.machine and card.created and card.steps > 0 and card.mirror is False
     at.run()   # the sidebar's model picker lists the run from the next full rerun on
     assert any(run.name == option for option in at.selectbox(key="model_choice").options)
 

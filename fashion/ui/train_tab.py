@@ -71,18 +71,18 @@ def settings() -> None:
 
 def control(column, setting: Setting) -> None:
     """The widget for one setting, of the kind its description calls for."""
-    key, label, default, help = WIDGET_KEYS[setting.name], setting.label, setting.default, setting.help
+    key, label, default, tip = WIDGET_KEYS[setting.name], setting.label, setting.default, setting.help
     if setting.choices is not None:
-        column.selectbox(label, setting.choices, index=setting.choices.index(default), key=key, help=help,
+        column.selectbox(label, setting.choices, index=setting.choices.index(default), key=key, help=tip,
                          format_func=describe_arch if setting.name == "arch" else str)
     elif setting.presets is not None:
-        column.select_slider(label, with_default(setting.presets, default), default, key=key, help=help)
+        column.select_slider(label, with_default(setting.presets, default), default, key=key, help=tip)
     elif isinstance(default, bool):
-        column.toggle(label, default, key=key, help=help)
+        column.toggle(label, default, key=key, help=tip)
     else:
         low, high = setting.bounds
         high = MAX_LIVE_EPOCHS if setting.name == "epochs" else high
-        column.number_input(label, low, high, default, key=key, help=help)
+        column.number_input(label, low, high, default, key=key, help=tip)
 
 
 def describe_arch(name: str) -> str:
