@@ -46,12 +46,18 @@ class TutorialCNN(nn.Module):
         keep = torch.rand(x.shape, generator=self.generator) >= p
         return x * keep / (1 - p)
 
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
+    def embed(self, x: torch.Tensor) -> torch.Tensor:
+        """Features before the classifier, as every model here has them (fashion/infer.py runs it so)."""
         x = (x - PIXEL_MEAN) / PIXEL_STD
         x = torch.relu(self.conv2(torch.relu(self.conv1(x))))
         x = self.dropout(nn.functional.max_pool2d(x, 2), 0.25).flatten(1)
-        x = self.dropout(torch.relu(self.fc1(x)), 0.5)
-        return self.fc2(x)
+        return self.dropout(torch.relu(self.fc1(x)), 0.5)
+
+    def head(self, features: torch.Tensor) -> torch.Tensor:
+        return self.fc2(features)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.head(self.embed(x))
 
 
 def build_reference(seed: int = 0) -> TutorialCNN:

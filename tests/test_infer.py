@@ -46,6 +46,14 @@ def test_one_image_gets_the_answer_its_batch_gets(data, float32_only):
         assert np.allclose(single.probs, batch[i].numpy(), atol=1e-5) and single.index == int(batch[i].argmax())
 
 
+def test_the_benchmarks_reference_net_is_scored_by_the_same_path(data):
+    from fashion.bench import build_reference
+    from fashion.evaluate import evaluate
+
+    report = evaluate(build_reference(), data.test_images[:200], data.test_labels[:200])
+    assert 0 <= report.accuracy <= 1 and sum(map(sum, report.confusion)) == 200
+
+
 def test_features_stay_float32_and_match_the_probabilities_pass(data):
     classifier = small_model()
     images = data.test_images[:10]
