@@ -42,15 +42,16 @@ def explain(answer: Answer, classifier: Classifier) -> Result:
                   charts.photo_overlay(photo.rgb, photo.mask, photo.box) if photo is not None else None)
 
 
-def cached(kind: str, payload: bytes, compute: Callable[[], Result]) -> Result:
-    """This session's result for an input and model, computed once; any failure becomes a message."""
+def cached(kind: str, payload: bytes, answer: Callable[[Classifier], Answer]) -> Result:
+    """This session's result for an input and the chosen model, computed once; any failure becomes a message."""
     if "classify_cache" not in st.session_state:
         st.session_state.classify_cache = {}
     cache = st.session_state.classify_cache
     key = (kind, state.chosen_name(), hashlib.sha256(payload).hexdigest())
     if key not in cache:
         try:
-            cache[key] = compute()
+            classifier = state.chosen_classifier()
+            cache[key] = explain(answer(classifier), classifier)
         except Exception:
             # A bug must not end the person's session with a traceback; the log keeps it for us.
             log.exception("Classifying a %s failed", kind)
@@ -87,8 +88,7 @@ def camera_input() -> Result:
 
 
 def photo_result(data: bytes) -> Result:
-    classifier = state.chosen_classifier()
-    return cached("photo", data, lambda: explain(classifier.classify_file(data), classifier))
+    return cached("photo", data, lambda classifier: classifier.classify_file(data))
 
 
 def sketch_input() -> Result:
@@ -105,8 +105,7 @@ def sketch_input() -> Result:
     if rgba is None:
         return Result(Answer(message=NOTHING_DRAWN))
     rgba = np.ascontiguousarray(rgba)
-    classifier = state.chosen_classifier()
-    return cached("sketch", rgba.tobytes(), lambda: explain(classifier.classify_sketch(rgba), classifier))
+    return cached("sketch", rgba.tobytes(), lambda classifier: classifier.classify_sketch(rgba))
 
 
 def render_result(result: Result) -> None:
