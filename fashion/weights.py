@@ -65,9 +65,19 @@ def read_header(data: bytes) -> dict:
         raise WeightsError("This model file's header is not valid safetensors metadata.") from e
 
 
+def is_safetensors(data: bytes) -> bool:
+    """An 8-byte little-endian header length that fits the file, then the JSON header's opening brace."""
+    return len(data) >= 9 and struct.unpack("<Q", data[:8])[0] <= len(data) - 8 and data[8:9] == b"{"
+
+
+def is_pickle(data: bytes) -> bool:
+    """torch.save's zip archive, or a raw pickle: the PROTO opcode (0x80) and a protocol from 2 to 5."""
+    return data[:4] == b"PK\x03\x04" or (data[:1] == b"\x80" and data[1:2] in (b"\x02", b"\x03", b"\x04", b"\x05"))
+
+
 def refuse_pickle(data: bytes) -> None:
-    # torch.save writes a zip archive (PK..) or, in old versions, a raw pickle (0x80 protocol byte).
-    if data[:4] == b"PK\x03\x04" or data[:1] == b"\x80":
+    # A safetensors header length can start with 0x80 too (one file in 32): its structure decides.
+    if is_pickle(data) and not is_safetensors(data):
         raise WeightsError("This looks like a PyTorch pickle (.pt/.pth) file. Pickles can run code, so only "
                            ".safetensors model files are accepted.")
 
@@ -90,6 +100,9 @@ def load_model_bytes(data: bytes) -> tuple[Model, ModelCard]:
         raise WeightsError(f"This model file is not a valid safetensors file ({e}).") from e
     model = build_ensemble(arch, members)
     check_tensors(model, tensors)
+    if not all(t.isfinite().all() for t in tensors.values() if t.is_floating_point()):
+        raise WeightsError("This model file holds weights that are not numbers (NaN or infinite), so every answer "
+                           "it gave would be meaningless.")
     model.load_state_dict(tensors)
     try:
         return model.eval(), from_header(header, model)

@@ -10,7 +10,7 @@ from fashion.classes import DEFAULT_WEIGHTS
 from fashion.config import TrainConfig
 from fashion.evaluate import Report
 from fashion.model import Ensemble, build_model, count_params
-from fashion.weights import WeightsError, load_model, load_model_bytes, save_model
+from fashion.weights import WeightsError, load_model, load_model_bytes, model_bytes, save_model
 
 
 def test_round_trip_keeps_weights_and_the_whole_card(tmp_path):
@@ -89,3 +89,24 @@ def test_an_ensemble_round_trips_and_its_member_count_is_checked(tmp_path):
         data = save_tensors(tensors, metadata={"arch": json.dumps("fast"), "members": json.dumps(members_field)})
         with pytest.raises(WeightsError, match="members|does not match"):
             load_model_bytes(data)
+
+
+def test_a_safetensors_header_length_that_starts_with_the_pickle_byte_still_loads():
+    model, card = load_model(DEFAULT_WEIGHTS)
+    for length in range(64):                 # one note length in 32 puts 0x80 in the header length's low byte
+        card.extra["note"] = "n" * length
+        data = model_bytes(model, card)
+        if data[0] == 0x80:
+            break
+    assert data[0] == 0x80
+    loaded, read = load_model_bytes(data)
+    assert read.extra["note"] == card.extra["note"] and read.test_accuracy == card.test_accuracy
+
+
+def test_weights_that_are_not_numbers_are_refused():
+    model = build_model("fast").eval()
+    for bad in (float("nan"), float("inf")):
+        with torch.no_grad():
+            model.head.weight[0, 0] = bad
+        with pytest.raises(WeightsError, match="not numbers"):
+            load_model_bytes(model_bytes(model, ModelCard("fast")))
