@@ -14,7 +14,10 @@ from PIL import Image, ImageOps
 
 ALLOWED_FORMATS = ("JPEG", "PNG", "WEBP", "BMP", "GIF")
 ALLOWED_TEXT = "a JPEG, PNG, WebP, BMP or GIF"
-MAX_BYTES = 25 * 1024 * 1024          # also the uploader's limit in .streamlit/config.toml
+# The uploader's limit too (.streamlit/config.toml: maxUploadSize = 25), which its page counts in
+# megabytes of 10^6 bytes: one limit, in one unit.
+MAX_BYTES = 25_000_000
+TOO_BIG = f"This file is larger than {MAX_BYTES // 10**6} MB. Please upload a smaller image."
 MAX_PIXELS = 50_000_000               # a 48-megapixel phone photo fits; Pillow's own warning starts at 89M
 # Photos are shrunk to this while decoding. The app shows them at 480 px and GrabCut works at 160, so
 # more pixels only cost time: libjpeg decodes a 12-megapixel JPEG at a quarter of its size, not half.
@@ -68,12 +71,12 @@ def read_bytes(source) -> bytes:
         if not path.is_file():
             raise ImageError(f"There is no file at {path}.")
         if path.stat().st_size > MAX_BYTES:
-            raise ImageError(f"This file is larger than {MAX_BYTES // 2**20} MB. Please upload a smaller image.")
+            raise ImageError(TOO_BIG)
         data = path.read_bytes()
     else:
         data = source.read(MAX_BYTES + 1)
     if len(data) > MAX_BYTES:
-        raise ImageError(f"This file is larger than {MAX_BYTES // 2**20} MB. Please upload a smaller image.")
+        raise ImageError(TOO_BIG)
     if not data:
         raise ImageError("This file is empty. Please upload " + ALLOWED_TEXT + ".")
     return data

@@ -56,3 +56,16 @@ def test_blank_and_sliver_images_have_no_item():
     for size in ((300, 300), (2000, 3), (1, 1)):
         with pytest.raises(NoItemError, match="could not find an item"):
             prepare_photo(decode_image(encode(Image.new("RGB", size, "white"), "PNG")))
+
+
+def test_the_uploader_and_the_decoder_share_one_size_limit_in_one_unit():
+    import tomllib
+
+    from conftest import ROOT
+    from fashion.images import MAX_BYTES, read_bytes
+
+    config = tomllib.loads((ROOT / ".streamlit" / "config.toml").read_text())
+    assert config["server"]["maxUploadSize"] * 1_000_000 == MAX_BYTES     # the uploader counts MB of 10^6 bytes
+    assert len(read_bytes(b"x" * MAX_BYTES)) == MAX_BYTES
+    with pytest.raises(ImageError, match=f"larger than {config['server']['maxUploadSize']} MB"):
+        read_bytes(b"x" * (MAX_BYTES + 1))
