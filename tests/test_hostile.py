@@ -154,3 +154,63 @@ def test_random_small_images_give_an_input_or_our_error(pixels, fmt):
         return
     assert image.shape == (28, 28) and image.dtype == np.float32
     assert 0.0 <= image.min() and image.max() <= 1.0
+
+
+def png_header(width: int, height: int, colour_type: int) -> bytes:
+    def chunk(kind: bytes, body: bytes) -> bytes:
+        return struct.pack(">I", len(body)) + kind + body + struct.pack(">I", zlib.crc32(kind + body))
+    ihdr = struct.pack(">IIBBBBB", width, height, 8, colour_type, 0, 0, 0)
+    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", ihdr) + chunk(b"IEND", b"")
+
+
+def test_the_pixel_budget_counts_channels_and_depth():
+    # 7000x7000 is under the megapixel limit: as RGBA (4 bytes a pixel) it is over the memory budget,
+    # as RGB (3 bytes) it is not, and gets as far as decoding the (missing) pixel data.
+    with pytest.raises(ImageError, match="4 bytes a pixel"):
+        decode_image(png_header(7000, 7000, colour_type=6))
+    with pytest.raises(ImageError, match="damaged or incomplete"):
+        decode_image(png_header(7000, 7000, colour_type=2))
+
+
+def test_a_small_file_of_many_pixels_decodes_in_bounded_memory(tmp_path):
+    """A 16-bit 7000x7000 PNG of about 100 KB, in a fresh process: it took 1.25 GB when converted whole."""
+    pixels = np.zeros((7000, 7000), np.uint16)
+    pixels[1000:6000, 2000:5000] = 40000
+    path = tmp_path / "gray16.png"
+    path.write_bytes(encode(Image.fromarray(pixels), "PNG"))
+    del pixels
+    code = ("import sys; from fashion.images import decode_image\n"
+            "rgb = decode_image(sys.argv[1]); print(rgb.shape[0], rgb.max())\n"
+            "print([int(l.split()[1]) // 1024 for l in open('/proc/self/status') if l.startswith('VmHWM')][0])")
+    out = subprocess.run([sys.executable, "-c", code, str(path)], capture_output=True, text=True, cwd=ROOT,
+                         env={"PYTHONPATH": str(ROOT)}, timeout=120).stdout.splitlines()
+    assert out[0].split() == ["480", str(round(40000 / 65535 * 255))]    # scaled as 16 bits, shrunk to 480 px
+    assert int(out[1]) < 1000   # MB, for the whole process
+
+
+def test_decodes_at_once_are_bounded(monkeypatch):
+    import threading
+    import time
+
+    from fashion import images
+
+    running, most = [0], [0]
+    lock = threading.Lock()
+
+    def slow_decode(image, max_side):
+        with lock:
+            running[0] += 1
+            most[0] = max(most[0], running[0])
+        time.sleep(0.2)
+        with lock:
+            running[0] -= 1
+        return np.zeros((1, 1, 3), np.uint8)
+
+    monkeypatch.setattr(images, "decode_checked", slow_decode)
+    data = encode(garment_picture(), "PNG")
+    threads = [threading.Thread(target=decode_image, args=(data,)) for _ in range(6)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert most[0] == 2
