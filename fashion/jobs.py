@@ -159,7 +159,9 @@ class JobQueue:
                 self._cond.wait(timeout=1.0)   # also wakes to re-check alive()
 
     def _work(self, job: TrainingJob) -> None:
-        from fashion.train import train  # here, not at the top: the app shows its controls before torch loads
+        # Here, not at the top: the app shows its controls before torch loads.
+        from fashion.data import DataError
+        from fashion.train import train
 
         if not self._wait_for_slot(job):
             return
@@ -170,6 +172,8 @@ class JobQueue:
                     job.stop_event.set()   # nobody is watching: stop burning the CPU
             gone = not job.alive()
             job.state = CANCELLED if gone else STOPPED if job.result.stopped else DONE
+        except DataError as e:   # missing or damaged data: its message is a sentence for the person
+            job.error, job.state = str(e), FAILED
         except Exception as e:   # a failed job must free its slot and say why, never kill the server
             job.error = f"{type(e).__name__}: {e}"
             job.state = FAILED

@@ -130,3 +130,28 @@ def test_classify_sketch_helper():
     result = explain(classifier.classify_sketch(canvas), classifier)
     assert result.answer.prediction is not None and result.answer.image.shape == (28, 28)
     assert result.saliency.shape == (28, 28) and 0.0 <= result.saliency.min() <= result.saliency.max() <= 1.0
+
+
+def test_without_the_data_the_tabs_that_need_it_say_so_and_classify_still_works(monkeypatch, tmp_path):
+    from fashion import data
+    from fashion.ui import state
+
+    monkeypatch.setattr(data, "candidate_dirs", lambda: [tmp_path])   # an empty folder: no data anywhere
+    state.dataset.clear()
+    state.shipped_test_probs.clear()
+    try:
+        at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=TIMEOUT).run()
+        assert not at.exception, [e.value for e in at.exception]
+        assert any("Fashion-MNIST was not found" in e.value for e in tab(at, "Mistakes").error)
+        assert at.get("file_uploader") and "Upload a photo" in " ".join(i.value for i in result_panel(at).info)
+        at.number_input(key="train_epochs").set_value(1)
+        at.button(key="train_start").click().run()
+        for _ in range(100):
+            if "job" not in at.session_state or at.session_state["job"] is None:
+                break
+            at.run()
+        errors = " ".join(e.value for e in tab(at, "Train a model").error)
+        assert "could not start" in errors and "Fashion-MNIST was not found" in errors
+    finally:
+        state.dataset.clear()
+        state.shipped_test_probs.clear()

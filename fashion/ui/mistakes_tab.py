@@ -7,6 +7,7 @@ import streamlit as st
 import torch
 
 from fashion.classes import CLASS_NAMES
+from fashion.data import DataError
 from fashion.evaluate import Mistakes, find_mistakes, report_from_probs
 from fashion.ui import charts, state
 
@@ -68,6 +69,12 @@ def select(mistakes: Mistakes, true: str, predicted: str, sort: str) -> list[int
 
 
 def render() -> None:
+    try:
+        state.dataset()
+    except DataError as error:
+        # The other tabs go on: Classify needs no data, and Train says the same when it starts.
+        st.error(f"The Mistakes tab shows the model's errors on the Fashion-MNIST test images. {error}")
+        return
     init_state()
     probs = state.chosen_test_probs()
     labels = state.dataset().test_labels

@@ -159,6 +159,9 @@ def last_run() -> None:
                 "accuracy in seconds; you can switch tabs while it trains.")
         return
     job, snap = st.session_state.last_job
+    if snap.latest is None and snap.state == FAILED:      # e.g. no data to train on
+        st.error(f"That run could not start: {snap.error}")
+        return
     if snap.latest is None:      # cancelled while waiting, or stopped before its first step
         st.info("That run stopped before it began. Press **Start** to train one.")
         return
