@@ -60,7 +60,7 @@ def test_start_stop_cycle_adds_a_run_to_the_history():
     at.number_input(key="train_epochs").set_value(1)
     at.button(key="train_start").click()
     at.run()
-    rerun_until(at, lambda a: job(a) is None or len(job(a).snapshot().steps) >= 3)
+    rerun_until(at, lambda a: job(a) is None or len(job(a).snapshot().evals) >= 1)
     assert "Epoch 1/1" in progress_text(at) or job(at) is None
     at.button(key="train_stop").click()
     rerun_until(at, lambda a: job(a) is None and len(a.session_state["runs"]) == 1)
@@ -74,6 +74,17 @@ def test_start_stop_cycle_adds_a_run_to_the_history():
     assert card.machine and card.created and card.steps > 0 and card.mirror is False
     at.run()   # the sidebar's model picker lists the run from the next full rerun on
     assert any(run.name == option for option in at.selectbox(key="model_choice").options)
+
+
+def test_a_run_stopped_before_its_first_evaluation_is_not_kept():
+    at = new_session()
+    at.button(key="train_start").click()
+    at.run()
+    rerun_until(at, lambda a: job(a) is not None and len(job(a).snapshot().steps) >= 3)
+    assert not job(at).snapshot().evals          # the first evaluation comes at step 100
+    at.button(key="train_stop").click()
+    rerun_until(at, lambda a: job(a) is None)
+    assert at.session_state["runs"] == [] and "not kept in your runs" in progress_text(at)
 
 
 def test_epochs_above_the_bound_are_refused_by_the_widget():
@@ -103,7 +114,7 @@ def test_two_sessions_share_one_training_slot():
     second.button(key="train_stop").click()          # cancel while waiting
     rerun_until(second, lambda a: job(a) is None)
     assert second.session_state["runs"] == []        # a cancelled wait leaves nothing behind
-    rerun_until(first, lambda a: len(job(a).snapshot().steps) >= 2)
+    rerun_until(first, lambda a: len(job(a).snapshot().evals) >= 1)   # kept: it reached an evaluation
     first.button(key="train_stop").click()
     rerun_until(first, lambda a: job(a) is None)
     assert len(first.session_state["runs"]) == 1 and second.session_state["runs"] == []

@@ -165,7 +165,10 @@ def last_run() -> None:
     if snap.latest is None:      # cancelled while waiting, or stopped before its first step
         st.info("That run stopped before it began. Press **Start** to train one.")
         return
-    if snap.state != FAILED and snap.result is not None:
+    if not kept(snap):
+        st.info("That run was stopped before its first evaluation, so it is not kept in your runs. "
+                "Press **Start** to train another.")
+    elif snap.state != FAILED and snap.result is not None:
         verb = "stopped" if snap.result.stopped else "finished"
         st.success(f"Run {verb}: {snap.result.report.accuracy:.2%} test accuracy in "
                    f"{snap.result.elapsed_s:.0f} s. Press **Start** to train another; compare runs below.")
@@ -203,10 +206,16 @@ def in_epochs(config: TrainConfig, steps: list[int]) -> list[float]:
     return [step / config.steps_per_epoch() for step in steps]
 
 
+def kept(snap) -> bool:
+    """Whether a finished job becomes a run in the history: not if it failed, was cancelled, or was
+    stopped before its first evaluation (a storm of Start and Stop would fill the history with those)."""
+    return snap.result is not None and snap.state not in (FAILED, CANCELLED) and bool(snap.evals)
+
+
 def file_in_history(job: TrainingJob, snap) -> None:
     """Turn a finished job into a Run of this session (a failed or cancelled one leaves nothing)."""
     done = snap.result
-    if done is None or snap.state in (FAILED, CANCELLED) or done.step == 0:
+    if not kept(snap):
         return
     runs = state.runs()
     config, report = job.config, done.report

@@ -101,6 +101,8 @@ def test_train_with_defaults_then_stop(page):
     open_tab(page, "Mistakes")
     open_tab(page, "Train a model")
     wait_until(page, f"([step, points]) => {STEP_JS} > step && {LOSS_POINTS_JS} > points", step, points)
+    # Past the first evaluation (step 100), so that the stopped run is kept in the history.
+    wait_until(page, f"{STEP_JS} > 100")
 
     keyed(page, "train_stop").get_by_role("button").click()
     expect(progress).to_contain_text("Press Start", timeout=TRAINING_MS)  # the live area is free again
