@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import signal
 import sys
 import time
 from dataclasses import fields, replace
@@ -254,7 +255,12 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def interrupt(signum, frame) -> None:
+    raise KeyboardInterrupt      # SIGTERM ends a command as Ctrl-C does: its progress bar closed, a sentence
+
+
 def main(argv: list[str] | None = None) -> int:
+    signal.signal(signal.SIGTERM, interrupt)
     args = build_parser().parse_args(argv)
     set_threads(args.threads)
     try:

@@ -6,6 +6,7 @@ two-core machine stays usable: by default one job trains while the others wait t
 """
 from __future__ import annotations
 
+import atexit
 import itertools
 import os
 import threading
@@ -137,6 +138,12 @@ class JobQueue:
         with self._cond:
             while (self._waiting or self._running) and time.monotonic() < deadline:
                 self._cond.wait(timeout=0.1)
+
+    def stop_at_exit(self) -> None:
+        """Stop every job when the process exits (Streamlit exits so on SIGTERM): a worker thread still
+        inside torch while the interpreter shuts down ended once in "terminate called without an active
+        exception"."""
+        atexit.register(self.stop_all)
 
     def wake(self) -> None:
         with self._cond:

@@ -105,3 +105,29 @@ def test_missing_model_is_a_sentence_not_a_traceback(tmp_path):
 
 def test_class_slugs_match_the_photo_folders(photos):
     assert {p.name for p in photos.iterdir() if p.is_dir()} - {"not_fashion_mnist"} <= set(CLASS_SLUGS)
+
+
+def test_sigterm_ends_training_like_ctrl_c(tmp_path):
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    from conftest import ROOT
+
+    out = tmp_path / "never.safetensors"
+    command = [sys.executable, "-m", "fashion", "train", "--epochs", "5", "--out", str(out)]
+    with subprocess.Popen(command, cwd=ROOT, env={**os.environ, "PYTHONPATH": str(ROOT)}, stderr=subprocess.PIPE,
+                          text=True) as process:
+        seen = ""
+        while "step" not in seen:                  # the progress bar has started
+            char = process.stderr.read(1)
+            if not char:                           # it ended before: the asserts below say how
+                break
+            seen += char
+        time.sleep(0.5)
+        process.send_signal(signal.SIGTERM)
+        stderr = seen + process.stderr.read()
+    assert process.returncode == 130 and "interrupted" in stderr and "Traceback" not in stderr
+    assert not out.exists()

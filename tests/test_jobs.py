@@ -80,3 +80,29 @@ def test_bad_settings_are_refused_at_submit(queue):
     with pytest.raises(ValueError):
         queue.submit(TrainConfig(epochs=0))
     assert queue.waiting() == 0
+
+
+def test_leaving_the_process_stops_a_running_job_first():
+    """As Streamlit's server exits on SIGTERM: the job is stopped and its worker let go before shutdown."""
+    import subprocess
+    import sys
+
+    from conftest import ROOT
+
+    code = """if True:
+        import atexit, time
+        from fashion.config import TrainConfig
+        from fashion.data import load_fashion_mnist
+        from fashion.jobs import JobQueue
+        data = load_fashion_mnist()
+        queue = JobQueue(lambda: data)
+        job = queue.submit(TrainConfig(epochs=5, eval_every=100_000))
+        atexit.register(lambda: print("at exit the job was", job.state, flush=True))  # runs last
+        queue.stop_at_exit()
+        while len(job.snapshot().steps) < 3:
+            time.sleep(0.05)
+    """
+    result = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=300,
+                            env={"PYTHONPATH": str(ROOT), "FASHION_TORCH_THREADS": "1"})
+    assert result.returncode == 0 and "terminate called" not in result.stderr, result.stderr
+    assert result.stdout.strip() == "at exit the job was stopped"

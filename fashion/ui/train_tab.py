@@ -27,7 +27,9 @@ SESSION_GRACE_S = 15          # a tab that reconnects within this many seconds k
 @st.cache_resource
 def job_queue() -> JobQueue:
     """One queue for the whole server process: it is what limits concurrent training across sessions."""
-    return JobQueue(state.dataset, max_running=int(os.environ.get("FASHION_MAX_JOBS", "1")))
+    queue = JobQueue(state.dataset, max_running=int(os.environ.get("FASHION_MAX_JOBS", "1")))
+    queue.stop_at_exit()
+    return queue
 
 
 def session_alive() -> Callable[[], bool]:
