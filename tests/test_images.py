@@ -69,3 +69,4 @@ def test_the_uploader_and_the_decoder_share_one_size_limit_in_one_unit():
     assert len(read_bytes(b"x" * MAX_BYTES)) == MAX_BYTES
     with pytest.raises(ImageError, match=f"larger than {config['server']['maxUploadSize']} MB"):
         read_bytes(b"x" * (MAX_BYTES + 1))
+
