@@ -17,7 +17,7 @@ import torch
 
 from fashion.classes import CLASS_NAMES, NUM_CLASSES
 from fashion.config import TrainConfig
-from fashion.model import ARCHITECTURES, Model, count_params, member_count
+from fashion.model import Model, count_params, member_count
 
 if TYPE_CHECKING:
     from fashion.evaluate import Report
@@ -70,8 +70,7 @@ def from_header(header: dict, model: Model) -> ModelCard:
     """The card a file's header describes, for the `model` built from it; CardError says what is wrong."""
     known = {name for name in ModelCard.__dataclass_fields__ if name != "extra"}
     card = ModelCard(
-        arch=checked(header, "arch", str, lambda a: a in ARCHITECTURES, "a known architecture"),
-        members=member_count(model), params=count_params(model),
+        arch=model.arch, members=member_count(model), params=count_params(model),   # as built from the file
         mirror=checked(header, "mirror", bool, wanted="true or false", default=True),
         config=read_config(header.get("config")),
         test_accuracy=checked(header, "test_accuracy", float, is_share, "a number from 0 to 1"),
@@ -91,11 +90,16 @@ def checked(header: dict, name: str, kind: type, ok=lambda value: True, wanted: 
     value = header.get(name)
     if value is None:
         return default
-    is_kind = isinstance(value, (int, float)) and not isinstance(value, bool) if kind is float else (
+    is_kind = is_number(value) if kind is float else (
         isinstance(value, kind) and not (kind is int and isinstance(value, bool)))
     if not is_kind or not ok(value):
         raise CardError(f"This model file's card gives a {name!r} that is not {wanted or kind.__name__}.")
     return float(value) if kind is float else value
+
+
+def is_number(value) -> bool:
+    """An int or a float from the JSON header; True and False are not numbers here."""
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
 
 
 def is_share(value: float) -> bool:
@@ -103,8 +107,7 @@ def is_share(value: float) -> bool:
 
 
 def is_per_class(values: list) -> bool:
-    return len(values) == NUM_CLASSES and all(
-        isinstance(v, (int, float)) and not isinstance(v, bool) and is_share(v) for v in values)
+    return len(values) == NUM_CLASSES and all(is_number(v) and is_share(v) for v in values)
 
 
 def read_config(values) -> TrainConfig | None:

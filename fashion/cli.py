@@ -22,7 +22,7 @@ from fashion.data import DataError, download, load_fashion_mnist
 from fashion.evaluate import report_from_probs
 from fashion.events import DoneEvent, EvalEvent, StepEvent
 from fashion.infer import Classifier
-from fashion.model import MAX_MEMBERS, Ensemble, configure_cpu, count_params, member_count
+from fashion.model import MAX_MEMBERS, Ensemble, configure_cpu
 from fashion.photo_eval import evaluate_photos
 from fashion.train import train
 from fashion.trained import join, scored_card
@@ -101,8 +101,8 @@ def cmd_evaluate(args) -> int:
     report = report_from_probs(probs, data.test_labels)
     batch_1000_s = median_seconds(lambda: classifier.probs(data.test_images[:1000]))
     result = {
-        "model": str(args.model), "arch": classifier.model.arch, "members": member_count(classifier.model),
-        "params": count_params(classifier.model),
+        "model": str(args.model), "arch": classifier.card.arch, "members": classifier.card.members,
+        "params": classifier.card.params,
         "accuracy": report.accuracy, "per_class": report.per_class, "confusion": report.confusion,
         "mirror": classifier.mirror, "images": len(data.test_labels), "seconds": round(seconds, 3),
         "batch_1000_s": round(batch_1000_s, 4), "threads": torch.get_num_threads(),

@@ -109,7 +109,8 @@ def open_checked(data: bytes) -> Image.Image:
 
 def bytes_per_pixel(mode: str) -> int:
     """Bytes a decoded pixel of this Pillow mode takes: its channels times their depth."""
-    return max(1, np.dtype(ImageMode.getmode(mode).typestr).itemsize * len(ImageMode.getmode(mode).bands))
+    description = ImageMode.getmode(mode)
+    return max(1, np.dtype(description.typestr).itemsize * len(description.bands))
 
 
 def shrink(image: Image.Image, max_side: int) -> Image.Image:

@@ -205,7 +205,8 @@ def draw_progress(job: TrainingJob, snap) -> None:
 
 def in_epochs(config: TrainConfig, steps: list[int]) -> list[float]:
     """Steps as (fractional) epochs, the curves' x axis."""
-    return [step / config.steps_per_epoch() for step in steps]
+    per_epoch = config.steps_per_epoch()
+    return [step / per_epoch for step in steps]
 
 
 def kept(snap) -> bool:
