@@ -129,5 +129,30 @@ def test_sigterm_ends_training_like_ctrl_c(tmp_path):
         time.sleep(0.5)
         process.send_signal(signal.SIGTERM)
         stderr = seen + process.stderr.read()
-    assert process.returncode == 130 and "interrupted" in stderr and "Traceback" not in stderr
+    assert process.returncode == 130 and "interrupted" in stderr and "Traceback" not in stderr, stderr[-2000:]
     assert not out.exists()
+
+
+def test_an_interrupt_inside_c_code_still_exits_130(tmp_path):
+    """The signal may land while PyTorch's C code runs Python source (PyRun_String): a plain KeyboardInterrupt
+    raised there made CPython end a `python -m` process by SIGINT after main had caught it and returned 130."""
+    import os
+    import subprocess
+    import sys
+
+    from conftest import ROOT
+
+    script = """
+import ctypes, sys
+from fashion.cli import interrupt
+run = ctypes.pythonapi.PyRun_String
+run.restype, run.argtypes = ctypes.py_object, [ctypes.c_char_p, ctypes.c_int, ctypes.py_object, ctypes.py_object]
+try:
+    run(b"interrupt(15, None)", 257, {"interrupt": interrupt}, {})     # 257: Py_file_input
+except KeyboardInterrupt:
+    sys.exit(130)
+"""
+    (tmp_path / "probe.py").write_text(script)
+    probe = subprocess.run([sys.executable, "-m", "probe"], cwd=tmp_path, env={**os.environ, "PYTHONPATH": str(ROOT)},
+                           timeout=120)
+    assert probe.returncode == 130
