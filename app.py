@@ -3,32 +3,36 @@
 Run with `make run` (or `streamlit run app.py`). This page only wires the tabs together; each tab is
 one function in fashion/ui/, and all the machine learning lives in the fashion package.
 """
-import sys
-import time
-
 import streamlit as st
 
-from fashion.ui import state, train_tab  # light: neither imports PyTorch
+from fashion.ui import warm_up  # light: the standard library only
 
+# Once per process, a background thread imports the heavy modules and loads what every session reads;
+# this script waits for the part it needs next, so the title and the Train tab show while PyTorch loads.
+warm_up.start()
 st.set_page_config(page_title="Fashion-MNIST, live", page_icon="👕", layout="wide")
 st.title("👕 Fashion-MNIST, live")
 st.caption("Train a small CNN on 70,000 Zalando clothing thumbnails, see what it gets wrong, "
            "and try it on your own clothes.")
+# Switching tabs reruns the script, so the Mistakes tab (charts and 40 images: 2 s of the browser's time
+# on a small CPU) is drawn only while it is open and never delays the others.
+train, mistakes, classify = st.tabs(["Train a model", "Mistakes", "Classify your clothes"], key="tab",
+                                    on_change="rerun")
 
-train, mistakes, classify = st.tabs(["Train a model", "Mistakes", "Classify your clothes"])
+warm_up.wait_for_page()
+from fashion.ui import train_tab  # noqa: E402
+
 with train:
     train_tab.render()
 
-# Importing PyTorch takes about two seconds on a small CPU, once per server process, and holds the
-# interpreter while it does. On that first run, pause a moment so the server can send the title and
-# the training controls to the browser first (measured: the Start button shows about 0.5 s sooner).
-if "torch" not in sys.modules:
-    time.sleep(0.3)
+warm_up.wait_for_torch()
 from fashion.ui import classify_tab, mistakes_tab, sidebar  # noqa: E402
 
-state.limit_torch_threads()
 sidebar.render()
-with mistakes:
-    mistakes_tab.render()
 with classify:
     classify_tab.render()
+with mistakes:
+    if mistakes.open:
+        mistakes_tab.render()
+    else:
+        mistakes_tab.keep_state()

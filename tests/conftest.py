@@ -22,6 +22,15 @@ def data():
     return load_fashion_mnist()
 
 
+@pytest.fixture
+def shared_built():
+    """What the server's warm-up thread builds at start (fashion.ui.warm_up), built before an AppTest runs,
+    so its first run draws the Mistakes tab rather than its "in a moment" note."""
+    from fashion.ui import state
+
+    state.shipped_test_probs()
+
+
 @pytest.fixture(scope="session")
 def photos() -> Path:
     if not PHOTOS.is_dir():

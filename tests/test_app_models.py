@@ -2,6 +2,7 @@
 import pickle
 import re
 
+import pytest
 import torch
 from streamlit.testing.v1 import AppTest
 
@@ -10,6 +11,8 @@ from fashion.card import ModelCard
 from fashion.model import build_model
 from fashion.ui.state import SHIPPED
 from fashion.weights import model_bytes
+
+pytestmark = pytest.mark.usefixtures("shared_built")
 
 TIMEOUT = 180   # the first run classifies the 10,000 test images on two shared cores
 
@@ -35,6 +38,8 @@ def test_a_model_file_joins_this_session_only():
     assert picker.value.startswith("File 1 · mine.safetensors") and picker.options[0] == SHIPPED
     assert first.sidebar.metric[0].value == "50.00%"
     # The Mistakes tab now shows the loaded model's mistakes: untrained, it gets most images wrong.
+    first.session_state["tab"] = "Mistakes"
+    first.run()
     counts = [int(m.group(1).replace(",", "")) for c in first.tabs[1].caption
               if (m := re.match(r"([\d,]+) mistakes", c.value))]
     assert counts and counts[0] > 5_000            # the shipped model makes about 530

@@ -1,5 +1,6 @@
 """The Mistakes and Classify tabs, driven through the whole app as a person would (Streamlit's AppTest)."""
 import re
+import time
 
 import numpy as np
 import pytest
@@ -9,14 +10,23 @@ from conftest import ROOT
 from fashion.classes import CLASS_NAMES
 from fashion.photo import RENDERINGS
 
+pytestmark = pytest.mark.usefixtures("shared_built")
+
 TIMEOUT = 180   # the first run classifies the 10,000 test images on two shared cores
 
 
 @pytest.fixture
 def app() -> AppTest:
-    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=TIMEOUT).run()
+    """A new session with the Mistakes tab open (Classify is drawn whichever tab is open)."""
+    at = open_tab(AppTest.from_file(str(ROOT / "app.py"), default_timeout=TIMEOUT).run(), "Mistakes")
     assert not at.exception, [e.value for e in at.exception]
     return at
+
+
+def open_tab(at: AppTest, label: str) -> AppTest:
+    """Click a tab: the page's tabs rerun the script, which draws the Mistakes tab only while it is open."""
+    at.session_state["tab"] = label
+    return at.run()
 
 
 def tab(at: AppTest, label: str):
@@ -81,6 +91,15 @@ def test_mistakes_sort_and_detail_button(app):
     assert any(t.value == f"Test image #{indices[3]}" for t in tab(app, "Mistakes").subheader)
 
 
+def test_the_mistakes_tab_is_drawn_only_while_open_and_keeps_its_filters(app):
+    app.selectbox(key="mistakes_true").set_value("Shirt").run()
+    shirts = mistake_count(app)
+    open_tab(app, "Classify your clothes")
+    assert not tab(app, "Mistakes").caption and not tab(app, "Mistakes").image
+    open_tab(app, "Mistakes")
+    assert app.selectbox(key="mistakes_true").value == "Shirt" and mistake_count(app) == shirts
+
+
 def test_confusion_cell_sets_both_filters():
     from fashion.ui.mistakes_tab import ALL, filters_from_point
 
@@ -140,7 +159,7 @@ def test_without_the_data_the_tabs_that_need_it_say_so_and_classify_still_works(
     state.dataset.clear()
     state.shipped_test_probs.clear()
     try:
-        at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=TIMEOUT).run()
+        at = open_tab(AppTest.from_file(str(ROOT / "app.py"), default_timeout=TIMEOUT).run(), "Mistakes")
         assert not at.exception, [e.value for e in at.exception]
         assert any("Fashion-MNIST was not found" in e.value for e in tab(at, "Mistakes").error)
         assert at.get("file_uploader") and "Upload a photo" in " ".join(i.value for i in result_panel(at).info)
@@ -155,3 +174,31 @@ def test_without_the_data_the_tabs_that_need_it_say_so_and_classify_still_works(
     finally:
         state.dataset.clear()
         state.shipped_test_probs.clear()
+
+
+def test_the_page_does_not_wait_for_the_mistakes_tabs_predictions(monkeypatch):
+    """While the server is still classifying the test images, Classify and Train work and Mistakes says so."""
+    import threading
+
+    from fashion.ui import state
+
+    release = threading.Event()
+    classify = state.shipped_test_probs._build
+    monkeypatch.setattr(state.shipped_test_probs, "_build", lambda: release.wait(60) and classify())
+    state.shipped_test_probs.clear()
+    try:
+        at = open_tab(AppTest.from_file(str(ROOT / "app.py"), default_timeout=TIMEOUT).run(), "Mistakes")
+        assert not at.exception, [e.value for e in at.exception]
+        assert "in a moment" in " ".join(i.value for i in tab(at, "Mistakes").info)
+        assert at.get("file_uploader") and at.button(key="train_start")
+        release.set()
+        for _ in range(100):
+            if state.shipped_test_probs.ready:
+                break
+            time.sleep(0.1)
+        at.run()
+        assert mistake_count(at) > 0
+    finally:
+        release.set()
+        monkeypatch.undo()
+        state.shipped_test_probs()

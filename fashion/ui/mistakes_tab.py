@@ -29,6 +29,14 @@ def init_state() -> None:
             st.session_state[key] = value
 
 
+def keep_state() -> None:
+    """While the tab is closed its widgets are not drawn, and Streamlit would forget their values: keep the
+    filters and the page for when the person comes back."""
+    for key in DEFAULTS:
+        if key in st.session_state:
+            st.session_state[key] = st.session_state[key]
+
+
 def reset_page() -> None:
     st.session_state.mistakes_page = 1
 
@@ -75,6 +83,9 @@ def render() -> None:
         # The other tabs go on: Classify needs no data, and Train says the same when it starts.
         st.error(f"The Mistakes tab shows the model's errors on the Fashion-MNIST test images. {error}")
         return
+    if not state.test_probs_ready():
+        st.fragment(wait_for_predictions, run_every=1.0)()
+        return
     init_state()
     probs = state.chosen_test_probs()
     labels = state.dataset().test_labels
@@ -92,6 +103,16 @@ def render() -> None:
         page = render_grid(mistakes, positions)
     with detail, st.container(key="mistakes_detail_view"):
         render_detail(mistakes, probs, page)
+
+
+def wait_for_predictions() -> None:
+    """A note while the server classifies the test images with the shipped model (once per process, in the
+    background), then one full rerun to draw the tab."""
+    if state.test_probs_ready():
+        st.rerun()
+    state.shipped_test_probs.build_in_background()    # the server's warm-up builds it; this, if that failed
+    st.info("Classifying the 10,000 test images with the shipped model… its mistakes appear here in a moment. "
+            "The other tabs are ready.")
 
 
 def render_charts(confusion: list[list[int]], per_class: list[float]) -> None:

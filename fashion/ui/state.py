@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 import streamlit as st
 
 from fashion.classes import DEFAULT_WEIGHTS
+from fashion.shared import Shared
 
 # PyTorch is imported where it is first needed, so the Train tab's controls can show before it loads.
 if TYPE_CHECKING:
@@ -19,27 +20,28 @@ if TYPE_CHECKING:
 SHIPPED = "Shipped model"
 
 
-@st.cache_resource
-def limit_torch_threads() -> int:
-    """Once per process: leave one core free for the server and for classifying while a session trains."""
-    from fashion.jobs import share_cores
-
-    return share_cores()
-
-
-@st.cache_resource(show_spinner="Loading Fashion-MNIST…")
-def dataset() -> FashionMNIST:
-    """The 70,000 images, loaded once per process and only ever read."""
+def load_dataset() -> FashionMNIST:
     from fashion.data import load_fashion_mnist
 
     return load_fashion_mnist()
 
 
-@st.cache_resource(show_spinner="Loading the shipped model…")
-def shipped_classifier() -> Classifier:
+def load_shipped_classifier() -> Classifier:
     from fashion.infer import Classifier
 
     return Classifier.load(DEFAULT_WEIGHTS)
+
+
+def classify_test_images() -> torch.Tensor:
+    return shipped_classifier().probs(dataset().test_images)
+
+
+# Built once per process, in the background at server start (fashion.ui.warm_up), and only ever read.
+dataset: Shared[FashionMNIST] = Shared(load_dataset)                      # the 70,000 images
+shipped_classifier: Shared[Classifier] = Shared(load_shipped_classifier)
+# The shipped model's answers on the test images take seconds: the Mistakes tab shows a note until
+# they are ready rather than hold up the page.
+shipped_test_probs: Shared[torch.Tensor] = Shared(classify_test_images)
 
 
 @dataclass
@@ -105,9 +107,10 @@ def chosen_classifier() -> Classifier:
     return model.classifier if model is not None else shipped_classifier()
 
 
-@st.cache_resource(show_spinner="Classifying the 10,000 test images…")
-def shipped_test_probs() -> torch.Tensor:
-    return shipped_classifier().probs(dataset().test_images)
+def test_probs_ready() -> bool:
+    """Whether chosen_test_probs() answers at once: a session's own model is classified in the script
+    (about a second), the shipped one only in the background."""
+    return chosen_model() is not None or shipped_test_probs.ready
 
 
 def chosen_test_probs() -> torch.Tensor:

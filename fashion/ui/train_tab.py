@@ -22,6 +22,9 @@ WIDGET_KEYS = {"arch": "train_arch", "epochs": "train_epochs", "batch_size": "tr
                "optimizer": "train_optimizer", "seed": "train_seed", "augment": "train_augment"}
 MAX_LIVE_EPOCHS = 30          # the package allows more; in the browser, longer runs are no fun to watch
 SESSION_GRACE_S = 15          # a tab that reconnects within this many seconds keeps its job
+RUNNING_POLL_S = 1.0          # the live progress redraws this often
+# A waiting panel only has its place in line to show; each redraw is a script run on the shared server.
+QUEUED_POLL_S = 3.0
 
 
 @st.cache_resource
@@ -125,15 +128,25 @@ def render() -> None:
     b2.button("■ Stop", key="train_stop", disabled=not busy, on_click=stop, width="stretch")
     if error := st.session_state.pop("train_error", None):
         st.error(error)
-    # Only the progress redraws every second; the history below changes once per run, by a full rerun.
-    st.fragment(progress_panel, run_every=1.0 if busy else None)()
+    # Only the progress redraws; the history below changes once per run, by a full rerun.
+    st.fragment(progress_panel, run_every=poll_interval(job))(job.state if busy else None)
     with st.container(key="train_history"):
         history()
 
 
-def progress_panel() -> None:
-    """Live view of this session's current job; when it ends, file it in the history."""
+def poll_interval(job: TrainingJob | None) -> float | None:
+    """Seconds between redraws of the progress panel: none without a job, rarely while it waits its turn."""
+    if job is None or job.finished:
+        return None
+    return QUEUED_POLL_S if job.state == QUEUED else RUNNING_POLL_S
+
+
+def progress_panel(drawn_for: str | None) -> None:
+    """Live view of this session's current job; when it ends, file it in the history. `drawn_for` is the
+    job's state when the panel's timer was set: a new state gets a full rerun, and the timer that suits it."""
     job: TrainingJob | None = st.session_state.get("job")
+    if job is not None and not job.finished and job.state != drawn_for:
+        st.rerun()
     if job is not None and job.finished:
         snap = job.snapshot()
         st.session_state.job, st.session_state.last_job = None, (job, snap)

@@ -66,6 +66,13 @@ def running_app(*extra_args: str, timeout: float = 60) -> Iterator[str]:
     `extra_args` are more Streamlit options. The server's output goes to a temporary file, whose path
     is in the error if it never comes up.
     """
+    with running_server(*extra_args, timeout=timeout) as (url, _):
+        yield url
+
+
+@contextmanager
+def running_server(*extra_args: str, timeout: float = 60) -> Iterator[tuple[str, subprocess.Popen]]:
+    """As running_app, yielding the URL and the server's process (to watch its memory, say)."""
     port = free_port()
     url = f"http://127.0.0.1:{port}"
     # No file watcher (as in .streamlit/config.toml): a busy folder overflowed it and reloaded modules mid-test.
@@ -79,7 +86,7 @@ def running_app(*extra_args: str, timeout: float = 60) -> Iterator[str]:
             wait_until_healthy(url, server, timeout)
         except Exception as error:
             raise RuntimeError(f"{error}; server log: {log.name}") from error
-        yield url
+        yield url, server
     finally:
         server.terminate()
         try:
