@@ -1,0 +1,210 @@
+"""A room of users on one server, in a real browser: latencies, queue waits and the server's footprint.
+
+Run `.venv/bin/python scripts/load.py [--sessions 6] [--runs 6] [-- STREAMLIT OPTIONS]` from the project
+folder. It starts a fresh `streamlit run app.py` on the loopback interface and opens one observer page in
+headless Chromium. The observer times photo uploads on the idle server and one 1-epoch run alone. Then
+`--sessions` more pages open at once; `--runs` of them press Start with 1 epoch (they queue), the others
+upload a photo each, while the observer keeps uploading photos until every run has finished. Last, the
+pages close. It prints
+
+- photo upload latency (upload until the new 28x28 view is on the page), median and worst, idle and under load;
+- the one run alone, and for the queued runs: the wait from each one's Start until it was training, the
+  time from the first Start until each had finished, and the most runs seen training at once;
+- the server's resident memory and open file descriptors once warm (after the observer's first visit),
+  at their peak, and 10 s after the sessions closed;
+- any error text seen on a page (Streamlit's exception boxes and uncaught page errors).
+
+Bounded: at most MAX_SESSIONS pages and `--limit-s` seconds of load. Queue waits are read by polling the
+pages between uploads, so they are good to about a second. Photos come from ../shared/photos.
+"""
+from __future__ import annotations
+
+import argparse
+import csv
+import os
+import statistics
+import sys
+import threading
+import time
+from pathlib import Path
+
+from playwright.sync_api import expect, sync_playwright
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from tests.e2e.browser import (  # noqa: E402
+    FIRST_LOAD_MS,
+    PHOTOS,
+    VIEWPORT,
+    chromium,
+    keyed,
+    open_tab,
+    running_server,
+    upload,
+    wait_for_script,
+)
+
+MAX_SESSIONS = 30
+RUN_MS = 600_000
+VIEWS_JS = "() => [...document.querySelectorAll('.st-key-classify_views img')].map(img => img.src)"
+
+
+class Watcher(threading.Thread):
+    """Samples a process's resident memory (MB) and open file descriptors once a second."""
+
+    def __init__(self, pid: int):
+        super().__init__(daemon=True)
+        self.pid, self.samples, self.done = pid, [], threading.Event()
+
+    def sample(self) -> tuple[float, int]:
+        status = Path(f"/proc/{self.pid}/status").read_text()
+        rss_kb = next(int(line.split()[1]) for line in status.splitlines() if line.startswith("VmRSS:"))
+        return rss_kb / 1024, len(os.listdir(f"/proc/{self.pid}/fd"))
+
+    def run(self) -> None:
+        while not self.done.wait(1.0):
+            self.samples.append(self.sample())
+
+
+def phone_photos() -> list[Path]:
+    """The shared phone photos of clothes, in a fixed order: each upload is a different file."""
+    with open(PHOTOS / "manifest.csv", newline="") as f:
+        rows = [row for row in csv.DictReader(f) if row.get("kind") == "phone"]
+    return sorted(PHOTOS / row["file"] for row in rows if not row["file"].startswith("not_fashion_mnist"))
+
+
+def new_page(browser, url: str):
+    page = browser.new_page(viewport=VIEWPORT)
+    page.errors = []
+    page.on("pageerror", lambda error: page.errors.append(f"uncaught: {error}"))
+    page.goto(url, wait_until="commit")
+    return page
+
+
+def upload_latency(page, photo: Path) -> float:
+    """Seconds from handing the uploader a photo until the page shows that photo's 28x28 view."""
+    before = page.evaluate(VIEWS_JS)
+    start = time.perf_counter()
+    upload(page, photo)
+    page.wait_for_function(f"old => ({VIEWS_JS})().some(src => !old.includes(src))", arg=before,
+                           timeout=RUN_MS, polling=50)
+    return time.perf_counter() - start
+
+
+def press_start(page, epochs: int = 1) -> None:
+    open_tab(page, "Train a model")
+    field = keyed(page, "train_epochs").locator("input")
+    field.fill(str(epochs))
+    field.press("Enter")
+    wait_for_script(page)
+    keyed(page, "train_start").get_by_role("button").click()
+
+
+def run_state(page) -> str:
+    """"queued", "training" or "done", read off the page's progress panel."""
+    text = keyed(page, "train_progress").inner_text(timeout=RUN_MS)
+    if "Run finished" in text:
+        return "done"
+    return "queued" if "Waiting" in text or "Starting" in text or "Press Start" in text else "training"
+
+
+def errors_on(page) -> list[str]:
+    return page.get_by_test_id("stException").all_inner_texts() + page.errors
+
+
+def one_run_alone(page) -> float:
+    start = time.perf_counter()
+    press_start(page)
+    expect(keyed(page, "train_progress")).to_contain_text("Run finished", timeout=RUN_MS)
+    return time.perf_counter() - start
+
+
+def load(browser, url: str, args, photos: list[Path], watcher: Watcher) -> dict:
+    observer = new_page(browser, url)
+    wait_for_script(observer, FIRST_LOAD_MS)
+    open_tab(observer, "Classify your clothes")
+    idle = [upload_latency(observer, photo) for photo in photos[:3]]
+    alone = one_run_alone(observer)
+    open_tab(observer, "Classify your clothes")
+    start = watcher.sample()                         # warm: the observer has loaded everything once
+    pages = [new_page(browser, url) for _ in range(args.sessions)]     # all at once: their first runs overlap
+    for page in pages:
+        wait_for_script(page, FIRST_LOAD_MS)
+    runners = pages[:args.runs]
+    started = time.perf_counter()
+    pressed = []
+    for page in runners:
+        press_start(page)
+        pressed.append(time.perf_counter() - started)
+    for page, photo in zip(pages[args.runs:], photos[3:], strict=False):
+        open_tab(page, "Classify your clothes")
+        upload(page, photo)
+    waits, finished, loaded, most_at_once = {}, {}, [], 0
+    spare = iter(photos[3 + len(pages):] * 10)
+    while len(finished) < len(runners) and time.perf_counter() - started < args.limit_s:
+        states = [run_state(page) for page in runners]
+        now = time.perf_counter() - started
+        # A finished run's page shows its progress until its next redraw: this can count one too many.
+        most_at_once = max(most_at_once, states.count("training"))
+        for i, state in enumerate(states):
+            if state != "queued":
+                waits.setdefault(i, now - pressed[i])
+            if state == "done":
+                finished.setdefault(i, now)
+        if len(finished) < len(runners):
+            loaded.append(upload_latency(observer, next(spare)))
+    errors = [text for page in [observer, *pages] for text in errors_on(page)]
+    for page in [observer, *pages]:
+        page.close()
+    time.sleep(10)                                   # the server notices the closed sockets
+    return {"start": start, "idle": idle, "alone": alone, "loaded": loaded, "waits": list(waits.values()),
+            "finished": list(finished.values()), "runs": len(runners), "most_at_once": most_at_once,
+            "after": watcher.sample(), "errors": errors}
+
+
+def seconds(values: list[float]) -> str:
+    if not values:
+        return "none"
+    return f"median {statistics.median(values):.2f} s, worst {max(values):.2f} s ({len(values)})"
+
+
+def report(result: dict, samples: list[tuple[float, int]]) -> None:
+    start = result["start"]
+    print(f"photo upload, idle: {seconds(result['idle'])}")
+    print(f"photo upload, under load: {seconds(result['loaded'])}")
+    print(f"one 1-epoch run alone: {result['alone']:.1f} s")
+    print(f"queued runs: {len(result['finished'])} of {result['runs']} finished; wait until training "
+          f"{seconds(result['waits'])}; until finished {seconds(result['finished'])}; "
+          f"at most {result['most_at_once']} seen training at once")
+    peak_rss, peak_fds = max(s[0] for s in samples), max(s[1] for s in samples)
+    print(f"server RSS: warm {start[0]:.0f} MB, peak {peak_rss:.0f} MB, after closing {result['after'][0]:.0f} MB")
+    print(f"server open files: warm {start[1]}, peak {peak_fds}, after closing {result['after'][1]}")
+    print(f"error text on pages: {len(result['errors'])}")
+    for text in result["errors"]:
+        print("  " + text.splitlines()[0][:200])
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sessions", type=int, default=6, help=f"pages opened at once (at most {MAX_SESSIONS})")
+    parser.add_argument("--runs", type=int, default=6, help="of those, how many start a 1-epoch run")
+    parser.add_argument("--limit-s", type=float, default=900, help="stop the load after this many seconds")
+    parser.add_argument("streamlit", nargs="*", help="Streamlit options, after --")
+    args = parser.parse_args()
+    if not 1 <= args.sessions <= MAX_SESSIONS or not 0 <= args.runs <= args.sessions:
+        parser.error(f"--sessions goes from 1 to {MAX_SESSIONS}, and --runs from 0 to --sessions")
+    if not PHOTOS.is_dir():
+        parser.error(f"the photos are not in {PHOTOS}")
+    photos = phone_photos()
+    with sync_playwright() as playwright, chromium(playwright) as browser, \
+            running_server("--server.address", "127.0.0.1", *args.streamlit, timeout=120) as (url, server):
+        watcher = Watcher(server.pid)
+        watcher.start()
+        result = load(browser, url, args, photos, watcher)
+        watcher.done.set()
+    report(result, watcher.samples + [result["start"]])
+
+
+if __name__ == "__main__":
+    main()
