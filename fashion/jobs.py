@@ -1,8 +1,9 @@
 """Background training jobs and the process-wide queue that limits how many train at once.
 
-A job trains in a worker thread that never touches the UI: it only records events. The UI polls
-`job.snapshot()`. The queue is shared by every browser session of one server process, so a single
-two-core machine stays usable: by default one job trains while the others wait their turn.
+Each job has a thread that never touches the UI: it waits for its turn, runs the queue's trainer (in the
+app, a worker process of its own: fashion.workers) and records its events. The UI polls `job.snapshot()`.
+The queue is shared by every browser session of one server process, so a single two-core machine stays
+usable: by default one job trains while the others wait their turn.
 """
 from __future__ import annotations
 
@@ -12,15 +13,42 @@ import os
 import threading
 import time
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from fashion.config import TrainConfig
-from fashion.events import DoneEvent, EvalEvent, StepEvent
+from fashion.events import DoneEvent, EvalEvent, Event, StepEvent
 
 if TYPE_CHECKING:
     from fashion.data import FashionMNIST
+
+
+# What trains a job: its config and stop flag in, the training loop's events out.
+Trainer = Callable[[TrainConfig, threading.Event], Iterator[Event]]
+
+
+def in_this_process(load_data: Callable[[], FashionMNIST]) -> Trainer:
+    """Train in the job's thread, on data already in memory (tests, scripts)."""
+    def trainer(config: TrainConfig, stop: threading.Event) -> Iterator[Event]:
+        from fashion.train import train  # here, not at the top: the app shows its controls before torch loads
+
+        return train(config, load_data(), stop)
+    return trainer
+
+
+def in_worker_processes(threads: int) -> Trainer:
+    """Train each job in a new process with `threads` torch threads, out of the caller's interpreter lock."""
+    def trainer(config: TrainConfig, stop: threading.Event) -> Iterator[Event]:
+        from fashion.workers import train_in_worker
+
+        return train_in_worker(config, stop, threads)
+    return trainer
+
+
+def threads_per_job(max_running: int) -> int:
+    """All cores but one (for the server and photos) shared among the jobs that may train at once."""
+    return max(1, ((os.cpu_count() or 1) - 1) // max_running)
 
 
 def share_cores() -> int:
@@ -100,8 +128,8 @@ class TrainingJob:
 class JobQueue:
     """At most `max_running` jobs train at once; later ones wait in order and can be cancelled."""
 
-    def __init__(self, load_data: Callable[[], FashionMNIST], max_running: int = 1):
-        self.load_data = load_data
+    def __init__(self, trainer: Trainer, max_running: int = 1):
+        self.trainer = trainer
         self.max_running = max_running
         self._cond = threading.Condition()
         self._waiting: deque[TrainingJob] = deque()
@@ -166,20 +194,19 @@ class JobQueue:
                 self._cond.wait(timeout=1.0)   # also wakes to re-check alive()
 
     def _work(self, job: TrainingJob) -> None:
-        # Here, not at the top: the app shows its controls before torch loads.
         from fashion.data import DataError
-        from fashion.train import train
+        from fashion.workers import WorkerFailed
 
         if not self._wait_for_slot(job):
             return
         try:
-            for event in train(job.config, self.load_data(), job.stop_event):
+            for event in self.trainer(job.config, job.stop_event):
                 job.record(event)
                 if not job.alive():
                     job.stop_event.set()   # nobody is watching: stop burning the CPU
             gone = not job.alive()
             job.state = CANCELLED if gone else STOPPED if job.result.stopped else DONE
-        except DataError as e:   # missing or damaged data: its message is a sentence for the person
+        except (DataError, WorkerFailed) as e:   # no data, or a worker that died: a sentence for the person
             job.error, job.state = str(e), FAILED
         except Exception as e:   # a failed job must free its slot and say why, never kill the server
             job.error = f"{type(e).__name__}: {e}"

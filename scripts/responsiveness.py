@@ -1,9 +1,10 @@
-"""Does classifying stay quick while another session trains? The app's set-up, in one process.
+"""Does classifying stay quick while another session trains? The app's set-up.
 
 Run `.venv/bin/python scripts/responsiveness.py` from the project folder. Like the app, it caps torch at
-FASHION_TORCH_THREADS threads (default: all cores but one) and trains in a worker thread of the
-process-wide job queue. It times classifying one real photo end to end (decode, find the item, classify)
-with the machine idle, then while a training job runs, and prints both medians and their ratio.
+FASHION_TORCH_THREADS threads (default: all cores but one) and trains through the process-wide job
+queue in a worker process, with the threads the app gives one job. It times classifying one real photo
+end to end (decode, find the item, classify) with the machine idle, then while a training job runs, and
+prints both medians and their ratio.
 """
 from __future__ import annotations
 
@@ -16,9 +17,8 @@ sys.path.insert(0, str(ROOT))
 
 from fashion.cli import median_seconds  # noqa: E402
 from fashion.config import TrainConfig  # noqa: E402
-from fashion.data import load_fashion_mnist  # noqa: E402
 from fashion.infer import Classifier  # noqa: E402
-from fashion.jobs import RUNNING, JobQueue, share_cores  # noqa: E402
+from fashion.jobs import RUNNING, JobQueue, in_worker_processes, share_cores, threads_per_job  # noqa: E402
 
 PHOTO = next((ROOT.parent / "shared" / "photos" / "trouser").glob("*.jpg"))
 REPEATS = 15
@@ -32,11 +32,10 @@ def time_classify(classifier: Classifier, data: bytes) -> float:
 def main() -> None:
     threads = share_cores()
     classifier, data = Classifier.load(), PHOTO.read_bytes()
-    dataset = load_fashion_mnist()
     time_classify(classifier, data)                    # warm-up: first calls pay for lazy set-up
     idle = time_classify(classifier, data)
 
-    job = JobQueue(lambda: dataset).submit(TrainConfig(epochs=20))
+    job = JobQueue(in_worker_processes(threads_per_job(1))).submit(TrainConfig(epochs=20))
     while job.snapshot().state != RUNNING or job.snapshot().latest is None:
         time.sleep(0.1)
     busy = time_classify(classifier, data)

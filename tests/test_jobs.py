@@ -5,7 +5,7 @@ import time
 import pytest
 
 from fashion.config import TrainConfig
-from fashion.jobs import CANCELLED, DONE, RUNNING, STOPPED, JobQueue
+from fashion.jobs import CANCELLED, DONE, RUNNING, STOPPED, JobQueue, in_this_process
 
 QUICK = TrainConfig(max_steps=8, eval_every=1000)
 LONG = TrainConfig(epochs=1, eval_every=1000)   # ~234 steps: long enough to be stopped part-way
@@ -20,7 +20,7 @@ def wait_until(condition, timeout=120.0):
 
 @pytest.fixture
 def queue(data):
-    return JobQueue(lambda: data, max_running=1)
+    return JobQueue(in_this_process(lambda: data), max_running=1)
 
 
 def test_a_job_trains_and_records_progress(queue):
@@ -93,9 +93,9 @@ def test_leaving_the_process_stops_a_running_job_first():
         import atexit, time
         from fashion.config import TrainConfig
         from fashion.data import load_fashion_mnist
-        from fashion.jobs import JobQueue
+        from fashion.jobs import JobQueue, in_this_process
         data = load_fashion_mnist()
-        queue = JobQueue(lambda: data)
+        queue = JobQueue(in_this_process(lambda: data))
         job = queue.submit(TrainConfig(epochs=5, eval_every=100_000))
         atexit.register(lambda: print("at exit the job was", job.state, flush=True))  # runs last
         queue.stop_at_exit()

@@ -1,7 +1,7 @@
 """Train tab: pick settings, press Start, watch the model learn, compare runs.
 
-Training runs in a worker thread (fashion.jobs); this tab only submits jobs and draws their
-progress from a fragment that reruns every second while a job is active.
+Training runs in a worker process (fashion.jobs, fashion.workers); this tab only submits jobs and draws
+their progress from a fragment that reruns while a job is active.
 """
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ from dataclasses import asdict
 import streamlit as st
 
 from fashion.config import ARCHITECTURES, Setting, TrainConfig, setting_of
-from fashion.jobs import CANCELLED, FAILED, QUEUED, JobQueue, TrainingJob
+from fashion.jobs import CANCELLED, FAILED, QUEUED, JobQueue, TrainingJob, in_worker_processes, threads_per_job
 from fashion.ui import charts, curves, state
 
 # The settings the tab offers, in the order drawn (two rows of four), each with its widget's key; the
@@ -27,10 +27,14 @@ RUNNING_POLL_S = 1.0          # the live progress redraws this often
 QUEUED_POLL_S = 3.0
 
 
+def max_jobs() -> int:
+    return int(os.environ.get("FASHION_MAX_JOBS", "1"))
+
+
 @st.cache_resource
 def job_queue() -> JobQueue:
     """One queue for the whole server process: it is what limits concurrent training across sessions."""
-    queue = JobQueue(state.dataset, max_running=int(os.environ.get("FASHION_MAX_JOBS", "1")))
+    queue = JobQueue(in_worker_processes(threads_per_job(max_jobs())), max_jobs())
     queue.stop_at_exit()
     return queue
 

@@ -82,12 +82,14 @@ def draw_each_figure_once() -> None:
 
 
 def build_shared() -> None:
-    """The values every session reads, in the order a first visit needs them."""
-    from fashion.ui import state
+    """The values every session reads, in the order a first visit needs them, then a training worker."""
+    from fashion import workers
+    from fashion.jobs import threads_per_job
+    from fashion.ui import state, train_tab
 
-    for shared in (state.shipped_classifier, state.dataset, state.shipped_test_probs):
-        try:
+    try:
+        for shared in (state.shipped_classifier, state.dataset, state.shipped_test_probs):
             shared()
-        except Exception:       # e.g. no data installed: the tabs that need it say so, in a sentence
-            log.info("warm-up: %s not built", shared, exc_info=True)
-            return
+        workers.prepare(threads_per_job(train_tab.max_jobs()))
+    except Exception:       # e.g. no data installed: the tabs that need it say so, in a sentence
+        log.info("warm-up: stopped early", exc_info=True)

@@ -1,0 +1,173 @@
+"""Training in a process of its own, its progress events streamed back.
+
+A training job run in a thread of the app's server shares the server's interpreter lock with every page
+and photo of every session; in a worker process it holds none of it. Each job gets a fresh process, started
+with `spawn` (a fresh interpreter: nothing of the server's threads and locks is copied, as `fork` would).
+Getting one ready (PyTorch's import, the dataset) takes 3-5 s on two cores, so one is kept ready in advance:
+a job takes the ready worker and starts the next. A worker that dies, killed or out of memory, ends its
+job with a sentence.
+"""
+from __future__ import annotations
+
+import io
+import multiprocessing
+import queue
+import sys
+import threading
+import types
+from collections.abc import Iterator
+from dataclasses import replace
+from pathlib import Path
+
+from fashion.config import TrainConfig
+from fashion.data import DataError, find_data_dir
+from fashion.events import DoneEvent, Event
+
+SPAWN = multiprocessing.get_context("spawn")
+POLL_S = 0.2              # how often the parent looks at the stop flag and at whether the worker still lives
+LAST_WORDS_S = 2.0        # after a worker exits, how long its last events may take to arrive
+
+
+class WorkerFailed(Exception):
+    """The worker process ended without finishing its job; the message is a sentence for the person."""
+
+
+class Worker:
+    """A process that loads PyTorch and the dataset at once, then waits for the one job it will train."""
+
+    def __init__(self, folder: Path, threads: int):
+        self.folder, self.threads = folder, threads
+        self.jobs, self.events, self.stop = SPAWN.Queue(), SPAWN.Queue(), SPAWN.Event()
+        self.process = SPAWN.Process(target=work, args=(folder, threads, self.jobs, self.events, self.stop),
+                                     daemon=True, name="fashion-training")
+        start_without_main(self.process)
+
+    def end(self) -> None:
+        self.stop.set()
+        self.jobs.put(None)           # a worker still waiting for its job: there is none
+        self.process.join(timeout=10)
+        if self.process.is_alive():
+            self.process.kill()
+            self.process.join()
+        self.jobs.close()
+        self.events.close()
+
+
+def start_without_main(process) -> None:
+    """Start a spawned process without running the parent's main script in it. Spawn runs that script
+    to find what was defined there; under `streamlit run app.py` it is the whole app, which fails there."""
+    main = sys.modules["__main__"]
+    sys.modules["__main__"] = types.ModuleType("__main__")       # no file: nothing to run
+    try:
+        process.start()
+    finally:
+        sys.modules["__main__"] = main
+
+
+_ready: Worker | None = None
+_ready_lock = threading.Lock()
+
+
+def take_worker(folder: Path, threads: int) -> Worker:
+    """The worker made ready in advance (or a new one), and a new one made ready for the next job."""
+    global _ready
+    with _ready_lock:
+        worker, _ready = _ready, None
+        if worker is not None and (worker.folder, worker.threads) != (folder, threads):
+            worker.end()
+            worker = None
+        if worker is None or not worker.process.is_alive():
+            worker = Worker(folder, threads)
+        _ready = Worker(folder, threads)
+        return worker
+
+
+def prepare(threads: int) -> None:
+    """Make a worker ready now (the server does at start), so that the first job starts at once too."""
+    global _ready
+    folder = find_data_dir()
+    with _ready_lock:
+        if _ready is None:
+            _ready = Worker(folder, threads)
+
+
+def train_in_worker(config: TrainConfig, stop: threading.Event, threads: int) -> Iterator[Event]:
+    """The events of `fashion.train.train(config, ...)`, run in a worker process with `threads` torch threads.
+    Setting `stop` stops it as it stops the loop; closing the iterator ends the process."""
+    folder = find_data_dir()          # no data: the sentence comes at once, before any process starts
+    worker = take_worker(folder, threads)
+    worker.jobs.put(config)
+    try:
+        while True:
+            if stop.is_set():
+                worker.stop.set()
+            kind, payload = next_message(worker.events, worker.process)
+            if kind == "none":
+                continue
+            if kind == "event":
+                yield payload
+            elif kind == "done":
+                yield unpack(payload)
+                return
+            elif kind == "data":
+                raise DataError(payload)
+            else:
+                raise WorkerFailed(payload)
+    finally:
+        worker.end()
+
+
+def next_message(events, process) -> tuple[str, object]:
+    """The worker's next (kind, payload); WorkerFailed if it died without a word."""
+    while True:
+        try:
+            return events.get(timeout=POLL_S)
+        except queue.Empty:
+            if process.is_alive():
+                return "none", None
+            try:                      # it has exited: whatever it sent last may still be on its way
+                return events.get(timeout=LAST_WORDS_S)
+            except queue.Empty:
+                raise WorkerFailed(f"The training process ended unexpectedly (exit code {process.exitcode}), "
+                                   "perhaps out of memory. Try a smaller model or batch size.") from None
+
+
+def work(folder: Path, threads: int, jobs, events, stop) -> None:
+    """The worker process: get ready, wait for a job, train it, and send each event back."""
+    from fashion.data import load_fashion_mnist
+    from fashion.model import configure_cpu
+    from fashion.train import train
+
+    configure_cpu(threads)
+    try:
+        data = load_fashion_mnist(folder)
+        config = jobs.get()
+        if config is None:
+            return
+        for event in train(config, data, stop):
+            events.put(("done", pack(event)) if isinstance(event, DoneEvent) else ("event", event))
+    except DataError as e:
+        events.put(("data", str(e)))
+    except Exception as e:                # the parent turns it into a failed run with this sentence
+        events.put(("failed", f"Training failed: {type(e).__name__}: {e}"))
+
+
+def pack(done: DoneEvent) -> DoneEvent:
+    """The model as its architecture and saved weights: tensors sent through a queue would be shared
+    memory that vanishes with the worker."""
+    import torch
+
+    buffer = io.BytesIO()
+    torch.save(done.model.state_dict(), buffer)
+    return replace(done, model=(done.model.arch, buffer.getvalue()))
+
+
+def unpack(done: DoneEvent) -> DoneEvent:
+    import torch
+
+    from fashion.model import build_model
+
+    arch, weights = done.model
+    model = build_model(arch)
+    model.load_state_dict(torch.load(io.BytesIO(weights), weights_only=True))
+    return replace(done, model=model.eval())
