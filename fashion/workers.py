@@ -3,9 +3,9 @@
 A training job run in a thread of the app's server shares the server's interpreter lock with every page
 and photo of every session; in a worker process it holds none of it. Each job gets a fresh process, started
 with `spawn` (a fresh interpreter: nothing of the server's threads and locks is copied, as `fork` would).
-Getting one ready (PyTorch's import, the dataset) takes 3-5 s on two cores, so one is kept ready in advance:
-a job takes the ready worker and starts the next. A worker that dies, killed or out of memory, ends its
-job with a sentence.
+Getting one ready (PyTorch's import, the dataset) takes 3-5 s on two cores, so workers live on: the server
+starts one, and a worker that has finished a job waits for the next. A worker that dies, killed or out of
+memory, ends its job with a sentence, and the next job starts a new one.
 """
 from __future__ import annotations
 
@@ -33,7 +33,7 @@ class WorkerFailed(Exception):
 
 
 class Worker:
-    """A process that loads PyTorch and the dataset at once, then waits for the one job it will train."""
+    """A process that loads PyTorch and the dataset at once, then trains the jobs it is given, one by one."""
 
     def __init__(self, folder: Path, threads: int):
         self.folder, self.threads = folder, threads
@@ -42,9 +42,12 @@ class Worker:
                                      daemon=True, name="fashion-training")
         start_without_main(self.process)
 
+    def suits(self, folder: Path, threads: int) -> bool:
+        return self.process.is_alive() and (self.folder, self.threads) == (folder, threads)
+
     def end(self) -> None:
         self.stop.set()
-        self.jobs.put(None)           # a worker still waiting for its job: there is none
+        self.jobs.put(None)           # no more jobs
         self.process.join(timeout=10)
         if self.process.is_alive():
             self.process.kill()
@@ -64,39 +67,40 @@ def start_without_main(process) -> None:
         sys.modules["__main__"] = main
 
 
-_ready: Worker | None = None
-_ready_lock = threading.Lock()
+# Workers waiting for a job. A job takes one (or starts one) and gives it back when it ends well: with one
+# job at a time, one worker, started with the server, trains every run.
+_idle: list[Worker] = []
+_idle_lock = threading.Lock()
 
 
 def take_worker(folder: Path, threads: int) -> Worker:
-    """The worker made ready in advance (or a new one), and a new one made ready for the next job."""
-    global _ready
-    with _ready_lock:
-        worker, _ready = _ready, None
-        if worker is not None and (worker.folder, worker.threads) != (folder, threads):
+    with _idle_lock:
+        while _idle:
+            worker = _idle.pop()
+            if worker.suits(folder, threads):
+                return worker
             worker.end()
-            worker = None
-        if worker is None or not worker.process.is_alive():
-            worker = Worker(folder, threads)
-        _ready = Worker(folder, threads)
-        return worker
+    return Worker(folder, threads)
+
+
+def give_back(worker: Worker) -> None:
+    worker.stop.clear()
+    with _idle_lock:
+        _idle.append(worker)
 
 
 def prepare(threads: int) -> None:
-    """Make a worker ready now (the server does at start), so that the first job starts at once too."""
-    global _ready
-    folder = find_data_dir()
-    with _ready_lock:
-        if _ready is None:
-            _ready = Worker(folder, threads)
+    """Start a worker now (the server does at start), so that the first job starts at once too."""
+    give_back(take_worker(find_data_dir(), threads))
 
 
 def train_in_worker(config: TrainConfig, stop: threading.Event, threads: int) -> Iterator[Event]:
     """The events of `fashion.train.train(config, ...)`, run in a worker process with `threads` torch threads.
-    Setting `stop` stops it as it stops the loop; closing the iterator ends the process."""
+    Setting `stop` stops it as it stops the loop."""
     folder = find_data_dir()          # no data: the sentence comes at once, before any process starts
     worker = take_worker(folder, threads)
     worker.jobs.put(config)
+    finished = False
     try:
         while True:
             if stop.is_set():
@@ -107,6 +111,7 @@ def train_in_worker(config: TrainConfig, stop: threading.Event, threads: int) ->
             if kind == "event":
                 yield payload
             elif kind == "done":
+                finished = True
                 yield unpack(payload)
                 return
             elif kind == "data":
@@ -114,7 +119,10 @@ def train_in_worker(config: TrainConfig, stop: threading.Event, threads: int) ->
             else:
                 raise WorkerFailed(payload)
     finally:
-        worker.end()
+        if finished:
+            give_back(worker)       # it waits for the next job
+        else:
+            worker.end()            # left part-way, it may still be sending
 
 
 def next_message(events, process) -> tuple[str, object]:
@@ -133,7 +141,7 @@ def next_message(events, process) -> tuple[str, object]:
 
 
 def work(folder: Path, threads: int, jobs, events, stop) -> None:
-    """The worker process: get ready, wait for a job, train it, and send each event back."""
+    """The worker process: get ready, then train each job it is given, sending each event back."""
     from fashion.data import load_fashion_mnist
     from fashion.model import configure_cpu
     from fashion.train import train
@@ -141,11 +149,9 @@ def work(folder: Path, threads: int, jobs, events, stop) -> None:
     configure_cpu(threads)
     try:
         data = load_fashion_mnist(folder)
-        config = jobs.get()
-        if config is None:
-            return
-        for event in train(config, data, stop):
-            events.put(("done", pack(event)) if isinstance(event, DoneEvent) else ("event", event))
+        while (config := jobs.get()) is not None:
+            for event in train(config, data, stop):
+                events.put(("done", pack(event)) if isinstance(event, DoneEvent) else ("event", event))
     except DataError as e:
         events.put(("data", str(e)))
     except Exception as e:                # the parent turns it into a failed run with this sentence
