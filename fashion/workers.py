@@ -1,11 +1,11 @@
 """Training in a process of its own, its progress events streamed back.
 
 A training job run in a thread of the app's server shares the server's interpreter lock with every page
-and photo of every session; in a worker process it holds none of it. Each job gets a fresh process, started
-with `spawn` (a fresh interpreter: nothing of the server's threads and locks is copied, as `fork` would).
-Getting one ready (PyTorch's import, the dataset) takes 3-5 s on two cores, so workers live on: the server
-starts one, and a worker that has finished a job waits for the next. A worker that dies, killed or out of
-memory, ends its job with a sentence, and the next job starts a new one.
+and photo of every session; in a worker process it holds none of it. Workers are started with `spawn` (a
+fresh interpreter: nothing of the server's threads and locks is copied, as `fork` would). Getting one
+ready (PyTorch's import, the dataset) takes 3-5 s on two cores, so workers live on: the server starts one,
+and a worker that has finished a job waits for the next. A worker that dies, killed or out of memory,
+ends its job with a sentence, and the next job starts a new one.
 """
 from __future__ import annotations
 
@@ -126,18 +126,17 @@ def train_in_worker(config: TrainConfig, stop: threading.Event, threads: int) ->
 
 
 def next_message(events, process) -> tuple[str, object]:
-    """The worker's next (kind, payload); WorkerFailed if it died without a word."""
-    while True:
-        try:
-            return events.get(timeout=POLL_S)
-        except queue.Empty:
-            if process.is_alive():
-                return "none", None
-            try:                      # it has exited: whatever it sent last may still be on its way
-                return events.get(timeout=LAST_WORDS_S)
-            except queue.Empty:
-                raise WorkerFailed(f"The training process ended unexpectedly (exit code {process.exitcode}), "
-                                   "perhaps out of memory. Try a smaller model or batch size.") from None
+    """The worker's next (kind, payload), ("none", None) if it has nothing yet; WorkerFailed if it died."""
+    try:
+        return events.get(timeout=POLL_S)
+    except queue.Empty:
+        if process.is_alive():
+            return "none", None
+    try:                              # it has exited: whatever it sent last may still be on its way
+        return events.get(timeout=LAST_WORDS_S)
+    except queue.Empty:
+        raise WorkerFailed(f"The training process ended unexpectedly (exit code {process.exitcode}), "
+                           "perhaps out of memory. Try a smaller model or batch size.") from None
 
 
 def work(folder: Path, threads: int, jobs, events, stop) -> None:
