@@ -38,7 +38,8 @@ def in_this_process(load_data: Callable[[], FashionMNIST]) -> Trainer:
 
 
 def in_worker_processes(threads: int) -> Trainer:
-    """Train each job in a new process with `threads` torch threads, out of the caller's interpreter lock."""
+    """Train each job in a worker process (reused from job to job) with `threads` torch threads, out of the
+    caller's interpreter lock."""
     def trainer(config: TrainConfig, stop: threading.Event) -> Iterator[Event]:
         from fashion.workers import train_in_worker
 
@@ -46,9 +47,14 @@ def in_worker_processes(threads: int) -> Trainer:
     return trainer
 
 
+def spare_cores() -> int:
+    """All cores but one: that one stays free for the server and for classifying while a session trains."""
+    return max(1, (os.cpu_count() or 1) - 1)
+
+
 def threads_per_job(max_running: int) -> int:
-    """All cores but one (for the server and photos) shared among the jobs that may train at once."""
-    return max(1, ((os.cpu_count() or 1) - 1) // max_running)
+    """The spare cores shared among the jobs that may train at once."""
+    return max(1, spare_cores() // max_running)
 
 
 def share_cores() -> int:
@@ -56,7 +62,7 @@ def share_cores() -> int:
     for classifying while a session trains. Returns the number of threads."""
     from fashion.model import configure_cpu
 
-    threads = int(os.environ.get("FASHION_TORCH_THREADS", max(1, (os.cpu_count() or 1) - 1)))
+    threads = int(os.environ.get("FASHION_TORCH_THREADS", spare_cores()))
     configure_cpu(threads)
     return threads
 

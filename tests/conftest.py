@@ -38,6 +38,16 @@ def photos() -> Path:
     return PHOTOS
 
 
+def wait_until(condition, timeout: float = 120.0) -> None:
+    """Poll `condition` until it holds; fail the test if it does not within `timeout` seconds."""
+    import time
+
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < deadline, "timed out waiting"
+        time.sleep(0.02)
+
+
 def run_cli(*args: str, timeout: int = 300):
     """Run `python -m fashion ...` as a user would, from the project folder."""
     import subprocess

@@ -1,21 +1,14 @@
 """The job queue without Streamlit: limits, order, stop, cancellation, abandoned sessions."""
 import threading
-import time
 
 import pytest
 
+from conftest import wait_until
 from fashion.config import TrainConfig
 from fashion.jobs import CANCELLED, DONE, RUNNING, STOPPED, JobQueue, in_this_process
 
 QUICK = TrainConfig(max_steps=8, eval_every=1000)
 LONG = TrainConfig(epochs=1, eval_every=1000)   # ~234 steps: long enough to be stopped part-way
-
-
-def wait_until(condition, timeout=120.0):
-    deadline = time.monotonic() + timeout
-    while not condition():
-        assert time.monotonic() < deadline, "timed out waiting"
-        time.sleep(0.02)
 
 
 @pytest.fixture

@@ -1,23 +1,16 @@
 """Training in worker processes, as the app does: events back, stop, a dead worker, no data."""
 import os
 import signal
-import time
 
 import pytest
 
+from conftest import wait_until
 from fashion.config import TrainConfig
 from fashion.jobs import DONE, FAILED, STOPPED, JobQueue, in_worker_processes
 from fashion.model import FashionCNN
 
 QUICK = TrainConfig(max_steps=8, eval_every=1000)
 LONG = TrainConfig(epochs=5, eval_every=100_000)
-
-
-def wait_until(condition, timeout=180.0):
-    deadline = time.monotonic() + timeout
-    while not condition():
-        assert time.monotonic() < deadline, "timed out waiting"
-        time.sleep(0.05)
 
 
 @pytest.fixture
@@ -35,7 +28,7 @@ def training_processes() -> list:
 
 def test_a_job_trains_in_its_own_process_and_comes_back_with_its_model(queue):
     job = queue.submit(QUICK)
-    wait_until(lambda: job.finished)
+    wait_until(lambda: job.finished, timeout=180)
     snap = job.snapshot()
     assert snap.state == DONE and snap.steps == list(range(1, 9)), snap.error
     assert isinstance(snap.result.model, FashionCNN) and 0 <= snap.result.report.accuracy <= 1
@@ -44,7 +37,7 @@ def test_a_job_trains_in_its_own_process_and_comes_back_with_its_model(queue):
 
 def test_stop_reaches_the_worker(queue):
     job = queue.submit(LONG)
-    wait_until(lambda: len(job.snapshot().steps) >= 3)
+    wait_until(lambda: len(job.snapshot().steps) >= 3, timeout=180)
     job.stop()
     wait_until(lambda: job.finished, timeout=60)
     snap = job.snapshot()
@@ -53,7 +46,7 @@ def test_stop_reaches_the_worker(queue):
 
 def test_a_worker_that_dies_is_a_failed_run_with_a_sentence(queue):
     job = queue.submit(LONG)
-    wait_until(lambda: len(job.snapshot().steps) >= 3)
+    wait_until(lambda: len(job.snapshot().steps) >= 3, timeout=180)
     busy = [p for p in training_processes() if p.pid is not None]
     for process in busy:       # the one training, and the one made ready for the next job
         os.kill(process.pid, signal.SIGKILL)
@@ -61,7 +54,7 @@ def test_a_worker_that_dies_is_a_failed_run_with_a_sentence(queue):
     snap = job.snapshot()
     assert snap.state == FAILED and "ended unexpectedly" in snap.error and "exit code -9" in snap.error
     after = queue.submit(QUICK)          # the queue goes on, with a new worker
-    wait_until(lambda: after.finished)
+    wait_until(lambda: after.finished, timeout=180)
     assert after.snapshot().state == DONE
 
 

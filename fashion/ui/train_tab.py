@@ -31,10 +31,15 @@ def max_jobs() -> int:
     return int(os.environ.get("FASHION_MAX_JOBS", "1"))
 
 
+def threads_of_a_job() -> int:
+    """Torch threads for each training worker (the warm-up starts the first with the same number)."""
+    return threads_per_job(max_jobs())
+
+
 @st.cache_resource
 def job_queue() -> JobQueue:
     """One queue for the whole server process: it is what limits concurrent training across sessions."""
-    queue = JobQueue(in_worker_processes(threads_per_job(max_jobs())), max_jobs())
+    queue = JobQueue(in_worker_processes(threads_of_a_job()), max_jobs())
     queue.stop_at_exit()
     return queue
 

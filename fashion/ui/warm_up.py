@@ -84,12 +84,11 @@ def draw_each_figure_once() -> None:
 def build_shared() -> None:
     """The values every session reads, in the order a first visit needs them, then a training worker."""
     from fashion import workers
-    from fashion.jobs import threads_per_job
     from fashion.ui import state, train_tab
 
     try:
         for shared in (state.shipped_classifier, state.dataset, state.shipped_test_probs):
             shared()
-        workers.prepare(threads_per_job(train_tab.max_jobs()))
+        workers.prepare(train_tab.threads_of_a_job())
     except Exception:       # e.g. no data installed: the tabs that need it say so, in a sentence
         log.info("warm-up: stopped early", exc_info=True)
