@@ -17,6 +17,7 @@ import torch
 
 from fashion.classes import CLASS_NAMES, NUM_CLASSES
 from fashion.config import TrainConfig
+from fashion.devices import describe, device_of
 from fashion.model import Model, count_params, member_count
 
 if TYPE_CHECKING:
@@ -38,7 +39,7 @@ class ModelCard:
     per_class: list[float] | None = None    # accuracy on each true class, in class order
     training_time_s: float | None = None    # training alone, all members together
     steps: int | None = None                # optimizer steps, all members together
-    machine: str | None = None              # where it was trained: CPU, cores, torch, threads
+    machine: str | None = None              # where it was trained: CPU, cores, torch, device
     created: str | None = None              # local time it was saved, "YYYY-MM-DD HH:MM:SS"
     class_names: tuple[str, ...] = CLASS_NAMES
     extra: dict = field(default_factory=dict)   # header fields this version does not know
@@ -51,18 +52,18 @@ class ModelCard:
         return {key: json.dumps(value) for key, value in values.items() if value is not None}
 
 
-def machine() -> str:
-    return (f"{platform.machine()}, {os.cpu_count()} cores, torch {torch.__version__}, "
-            f"{torch.get_num_threads()} threads")
+def machine(device: str) -> str:
+    return f"{platform.machine()}, {os.cpu_count()} cores, torch {torch.__version__}, {device}"
 
 
 def new_card(model: Model, config: TrainConfig, report: Report, mirror: bool, training_time_s: float,
-             steps: int) -> ModelCard:
-    """The card of a model just trained with `config` and scored on the test set (`report`)."""
+             steps: int, device: str | None = None) -> ModelCard:
+    """The card of a model just trained with `config` on `device` (in words; default: where the model is)
+    and scored on the test set (`report`)."""
     return ModelCard(
         arch=model.arch, members=member_count(model), params=count_params(model), mirror=mirror, config=config,
         test_accuracy=report.accuracy, per_class=report.per_class, training_time_s=round(training_time_s, 1),
-        steps=steps, machine=machine(), created=time.strftime("%Y-%m-%d %H:%M:%S"),
+        steps=steps, machine=machine(device or describe(device_of(model))), created=time.strftime("%Y-%m-%d %H:%M:%S"),
     )
 
 

@@ -19,6 +19,7 @@ from fashion.calibrate import fit_unfamiliar
 from fashion.classes import CLASS_NAMES, DEFAULT_WEIGHTS
 from fashion.config import TrainConfig, settings
 from fashion.data import DataError, download, load_fashion_mnist
+from fashion.devices import ENV_VAR, choose, describe
 from fashion.evaluate import report_from_probs
 from fashion.events import DoneEvent, EvalEvent, StepEvent
 from fashion.infer import Classifier
@@ -48,11 +49,11 @@ def set_threads(threads: int | None) -> None:
     configure_cpu(threads or os.cpu_count() or 1)
 
 
-def train_with_progress(config, data, desc: str = "training") -> DoneEvent:
+def train_with_progress(config, data, device, desc: str = "training") -> DoneEvent:
     """Run the training loop with a progress bar on the terminal; returns its DoneEvent."""
     test_acc = float("nan")
-    with tqdm(desc=desc, unit="step", dynamic_ncols=True) as bar:
-        for event in train(config, data):
+    with tqdm(desc=f"{desc} on {device}", unit="step", dynamic_ncols=True) as bar:
+        for event in train(config, data, device=device):
             if isinstance(event, StepEvent):
                 bar.total = event.total_steps
                 bar.update(1)
@@ -67,13 +68,14 @@ def train_with_progress(config, data, desc: str = "training") -> DoneEvent:
 
 def cmd_train(args) -> int:
     config = TrainConfig(**{f.name: getattr(args, f.name) for f in fields(TrainConfig)}).validate()
-    data = load_fashion_mnist()
+    data = load_fashion_mnist().to(args.device)
     # Member i is the model `--seed` + i alone would give, so each can be checked on its own.
-    runs = [train_with_progress(replace(config, seed=config.seed + i), data,
+    runs = [train_with_progress(replace(config, seed=config.seed + i), data, args.device,
                                 f"member {i + 1}/{args.members}" if args.members > 1 else "training")
             for i in range(args.members)]
     model = runs[0].model if args.members == 1 else Ensemble([run.model for run in runs])
-    card = scored_card(model, config, data, args.mirror, sum(r.elapsed_s for r in runs), sum(r.step for r in runs))
+    card = scored_card(model, config, data, args.mirror, sum(r.elapsed_s for r in runs), sum(r.step for r in runs),
+                       runs[0].device)
     save_and_say(model, card, args.out)
     return 0
 
@@ -93,7 +95,7 @@ def save_and_say(model, card, out: Path) -> None:
 
 
 def cmd_evaluate(args) -> int:
-    classifier = Classifier.load(args.model)
+    classifier = Classifier.load(args.model, args.device)
     data = load_fashion_mnist()
     start = time.perf_counter()
     probs = classifier.probs(data.test_images)
@@ -106,6 +108,7 @@ def cmd_evaluate(args) -> int:
         "accuracy": report.accuracy, "per_class": report.per_class, "confusion": report.confusion,
         "mirror": classifier.mirror, "images": len(data.test_labels), "seconds": round(seconds, 3),
         "batch_1000_s": round(batch_1000_s, 4), "threads": torch.get_num_threads(),
+        "device": describe(args.device),
     }
     if args.json:
         print(json.dumps(result))
@@ -138,7 +141,7 @@ def classify_one(classifier: Classifier, file: str) -> dict:
 
 
 def cmd_classify(args) -> int:
-    classifier = Classifier.load(args.model)
+    classifier = Classifier.load(args.model, args.device)
     failed = False
     for file in args.files:
         result = classify_one(classifier, file)
@@ -154,7 +157,7 @@ def cmd_classify(args) -> int:
 
 
 def cmd_evaluate_photos(args) -> int:
-    classifier = Classifier.load(args.model)
+    classifier = Classifier.load(args.model, args.device)
     with tqdm(desc="photos", unit="photo", disable=args.json) as bar:
         def advance(done: int, total: int) -> None:
             bar.total = total
@@ -179,7 +182,7 @@ def cmd_evaluate_photos(args) -> int:
 
 def cmd_fit_unfamiliar(args) -> int:
     """Fit the unfamiliar score's statistics on the training set; choose its threshold on real photos."""
-    stats, photos = fit_unfamiliar(Classifier.load(args.model), load_fashion_mnist(), args.photos)
+    stats, photos = fit_unfamiliar(Classifier.load(args.model, args.device), load_fashion_mnist(), args.photos)
     out = sidecar_path(args.model)
     save_stats(stats, out)
     print(f"threshold {stats.threshold:.1f} (flags {KNOWN_FLAG_RATE:.0%} of {photos} garment photos); saved to {out}")
@@ -188,7 +191,7 @@ def cmd_fit_unfamiliar(args) -> int:
 
 def cmd_bench(args) -> int:
     with tqdm(desc="bench", bar_format="{desc}: {elapsed} {postfix}", disable=args.json) as bar:
-        result = run_bench(progress=lambda text: bar.set_postfix_str(text))
+        result = run_bench(progress=lambda text: bar.set_postfix_str(text), device=args.device)
     print(json.dumps(result) if args.json else format_bench(result))
     return 0
 
@@ -207,6 +210,8 @@ def members_count(text: str) -> int:
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m fashion", description=__doc__)
     parser.add_argument("--threads", type=int, default=None, help="torch threads (default: all cores)")
+    parser.add_argument("--device", default=None, help="where to train and classify: auto, cuda, cuda:N, mps or cpu "
+                        f"(default: ${ENV_VAR}, else auto: a CUDA GPU, then an Apple GPU, then the CPU)")
     sub = parser.add_subparsers(dest="command", required=True)
 
     p = sub.add_parser("train", help="train a model and save it as .safetensors")
@@ -271,8 +276,9 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     set_threads(args.threads)
     try:
+        args.device = choose(args.device)
         return args.run(args)
-    except (DataError, WeightsError, ValueError) as e:
+    except (DataError, WeightsError, ValueError) as e:       # DeviceError is a ValueError
         print(f"error: {e}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:

@@ -106,7 +106,8 @@ class TrainConfig:
                               bounds=(1, 100_000))
     max_steps: int = setting(0, "Step cap", "Stop after this many steps (0: no cap); for quick checks.",
                              bounds=(0, 10_000_000))
-    bf16: bool = setting(True, "bfloat16", "bfloat16 autocast for training where the CPU has native bf16.")
+    bf16: bool = setting(True, "bfloat16", "bfloat16 autocast for training where the device runs it natively "
+                         "(CPUs with AVX512-BF16 or AMX, recent GPUs).")
 
     def validate(self) -> TrainConfig:
         """Raise ValueError with a readable sentence if any setting is out of bounds.

@@ -40,6 +40,12 @@ class FashionMNIST:
     test_images: torch.Tensor
     test_labels: torch.Tensor
 
+    def to(self, device: torch.device) -> FashionMNIST:
+        """The data set on `device`, to be moved once rather than batch by batch (a tensor already there
+        is not copied)."""
+        return FashionMNIST(*(t.to(device) for t in (self.train_images, self.train_labels,
+                                                     self.test_images, self.test_labels)))
+
 
 def candidate_dirs() -> list[Path]:
     """Folders that may hold the four .gz files, in the order we look."""
@@ -113,7 +119,7 @@ def to_float(images: torch.Tensor) -> torch.Tensor:
 
 def batches(images, labels, batch_size: int, generator: torch.Generator, drop_last: bool = True):
     """Yield shuffled (images, labels) batches from tensors in memory: no DataLoader, no workers."""
-    order = torch.randperm(len(images), generator=generator)
+    order = torch.randperm(len(images), generator=generator).to(images.device)
     stop = len(order) - batch_size + 1 if drop_last else len(order)
     for start in range(0, stop, batch_size):
         idx = order[start:start + batch_size]
@@ -121,9 +127,10 @@ def batches(images, labels, batch_size: int, generator: torch.Generator, drop_la
 
 
 def augment(x: torch.Tensor, generator: torch.Generator, shift: int = 2, erase: float = 0.5) -> torch.Tensor:
-    """Augment a float batch (N, 1, H, W) in one go: random mirror, shift and erased rectangle."""
+    """Augment a float batch (N, 1, H, W) in one go: random mirror, shift and erased rectangle. The draws
+    come from the CPU generator whatever the batch's device, so a seed gives the same run everywhere."""
     n, _, h, w = x.shape
-    flip = torch.rand(n, generator=generator) < 0.5
+    flip = (torch.rand(n, generator=generator) < 0.5).to(x.device)
     x = torch.where(flip[:, None, None, None], x.flip(3), x)
     if shift:
         x = random_shift(x, shift, generator)
@@ -136,11 +143,11 @@ def random_shift(x: torch.Tensor, pad: int, generator: torch.Generator) -> torch
     """Shift each image by up to `pad` pixels each way, filling with black, by indexing a padded copy."""
     n, c, h, w = x.shape
     padded = torch.nn.functional.pad(x, (pad, pad, pad, pad))
-    dy = torch.randint(0, 2 * pad + 1, (n, 1, 1), generator=generator)
-    dx = torch.randint(0, 2 * pad + 1, (n, 1, 1), generator=generator)
-    rows = torch.arange(h).view(1, h, 1) + dy
-    cols = torch.arange(w).view(1, 1, w) + dx
-    batch = torch.arange(n).view(n, 1, 1)
+    dy = torch.randint(0, 2 * pad + 1, (n, 1, 1), generator=generator).to(x.device)
+    dx = torch.randint(0, 2 * pad + 1, (n, 1, 1), generator=generator).to(x.device)
+    rows = torch.arange(h, device=x.device).view(1, h, 1) + dy
+    cols = torch.arange(w, device=x.device).view(1, 1, w) + dx
+    batch = torch.arange(n, device=x.device).view(n, 1, 1)
     return padded[batch, 0, rows, cols].unsqueeze(1)
 
 
@@ -150,8 +157,9 @@ def random_erase(x: torch.Tensor, p: float, generator: torch.Generator, max_size
     size = torch.randint(4, max_size + 1, (n, 2), generator=generator)
     top = (torch.rand(n, generator=generator) * (h - size[:, 0] + 1)).long()
     left = (torch.rand(n, generator=generator) * (w - size[:, 1] + 1)).long()
-    ys, xs = torch.arange(h).view(1, h, 1), torch.arange(w).view(1, 1, w)
+    size, top, left = size.to(x.device), top.to(x.device), left.to(x.device)
+    ys, xs = torch.arange(h, device=x.device).view(1, h, 1), torch.arange(w, device=x.device).view(1, 1, w)
     inside = ((ys >= top.view(n, 1, 1)) & (ys < (top + size[:, 0]).view(n, 1, 1))
               & (xs >= left.view(n, 1, 1)) & (xs < (left + size[:, 1]).view(n, 1, 1)))
-    chosen = (torch.rand(n, generator=generator) < p).view(n, 1, 1)
+    chosen = (torch.rand(n, generator=generator) < p).view(n, 1, 1).to(x.device)
     return x.masked_fill((inside & chosen).unsqueeze(1), 0.0)

@@ -41,7 +41,7 @@ def report_from_probs(probs: torch.Tensor, labels: torch.Tensor) -> Report:
 
 
 def evaluate(model: nn.Module, images: torch.Tensor, labels: torch.Tensor, mirror: bool = False) -> Report:
-    return report_from_probs(predict_probs(model, images, mirror=mirror), labels)
+    return report_from_probs(predict_probs(model, images, mirror=mirror), labels.cpu())
 
 
 def find_mistakes(probs: torch.Tensor, labels: torch.Tensor) -> Mistakes:

@@ -42,6 +42,7 @@ class DoneEvent:
     step: int
     elapsed_s: float
     report: Report                  # on the test set, for the model as it ended
+    device: str = "cpu"             # where it trained, in words (fashion.devices.describe)
 
 
 Event = StepEvent | EvalEvent | DoneEvent

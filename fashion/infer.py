@@ -4,7 +4,9 @@ Every answer the project gives (the Classify and Mistakes tabs, `classify`, `eva
 `evaluate-photos`, `fit-unfamiliar`, the evaluations during training) runs the network through `run`,
 which owns the two choices besides the weights that decide an answer:
 - the test-time views (`views`): each image and, where asked, its mirror image, their answers averaged;
-- the precision (`use_bf16`): bfloat16 for plain passes over many images, float32 where features count.
+- the precision (`use_low_precision`): the device's own (fashion/devices.py) for plain passes over many
+  images, float32 where features count.
+It runs on the model's device and answers with tensors on the CPU.
 
 On top of it, `Classifier` answers for each kind of input with the same `Prediction`: a batch of 28x28
 images (`probs`), one 28x28 image (`classify`), a sketch (`classify_sketch`), and a photo's file or
@@ -21,8 +23,9 @@ import torch
 from fashion.card import ModelCard
 from fashion.classes import CLASS_NAMES, DEFAULT_WEIGHTS, NUM_CLASSES
 from fashion.data import to_float
+from fashion.devices import autocast, choose, device_of
 from fashion.images import ImageError
-from fashion.model import Model, bf16_supported
+from fashion.model import Model
 from fashion.photo import NoItemError, PhotoInput, read_photo
 from fashion.sketch import NOTHING_DRAWN, sketch_to_input
 from fashion.unfamiliar import FeatureStats, load_stats, relative_mahalanobis, sidecar_path
@@ -49,14 +52,14 @@ def views(x: torch.Tensor, mirror: bool) -> list[torch.Tensor]:
     return [x, x.flip(3)] if mirror else [x]
 
 
-def use_bf16(features: bool) -> bool:
-    """bfloat16 where the CPU runs it natively, unless the features are wanted.
+def use_low_precision(features: bool) -> bool:
+    """The device's reduced precision (bfloat16 on CPUs that have it), unless the features are wanted.
 
-    On a pass over the test set it is twice as fast, with the same answers but for a handful of
-    near-ties in 10,000. Features stay float32: the unfamiliar score compares them, as distances,
-    with statistics fitted in float32. (Emulated bf16, on CPUs without it, is slow.)
+    On a pass over the test set it is twice as fast on such a CPU, with the same answers but for a
+    handful of near-ties in 10,000. Features stay float32: the unfamiliar score compares them, as
+    distances, with statistics fitted in float32.
     """
-    return not features and bf16_supported()
+    return not features
 
 
 @dataclass
@@ -68,12 +71,12 @@ class Outputs:
 @torch.inference_mode()
 def run(model: Model, images: torch.Tensor, mirror: bool, features: bool = False) -> Outputs:
     """Class probabilities (and, if asked, features) of uint8 (N, 28, 28) or float (N, 1, 28, 28) images."""
-    was_training = model.training
+    was_training, device = model.training, device_of(model)
     model.eval()
     probs, feats = [], []
-    with torch.autocast("cpu", dtype=torch.bfloat16, enabled=use_bf16(features)):
+    with autocast(device, wanted=use_low_precision(features)):
         for start in range(0, len(images), BATCH_SIZE):
-            x = images[start:start + BATCH_SIZE]
+            x = images[start:start + BATCH_SIZE].to(device)
             x = to_float(x) if x.dtype == torch.uint8 else x.float()
             seen = views(x.contiguous(memory_format=torch.channels_last), mirror)
             embedded = [model.embed(view) for view in seen]
@@ -83,7 +86,7 @@ def run(model: Model, images: torch.Tensor, mirror: bool, features: bool = False
     model.train(was_training)
     if not probs:
         return Outputs(torch.empty(0, NUM_CLASSES), torch.empty(0, 0) if features else None)
-    return Outputs(torch.cat(probs), torch.cat(feats) if features else None)
+    return Outputs(torch.cat(probs).cpu(), torch.cat(feats).cpu() if features else None)
 
 
 def predict_probs(model: Model, images: torch.Tensor, mirror: bool = False) -> torch.Tensor:
@@ -114,16 +117,18 @@ class Answer:
 
 
 class Classifier:
-    """A trained model with its card and feature statistics, ready to answer for any kind of input."""
+    """A trained model with its card and feature statistics, ready to answer for any kind of input, on the
+    package's device (fashion.devices.choose()) unless given another."""
 
-    def __init__(self, model: Model, card: ModelCard | None = None, feature_stats: FeatureStats | None = None):
-        self.model = model.eval()
+    def __init__(self, model: Model, card: ModelCard | None = None, feature_stats: FeatureStats | None = None,
+                 device: torch.device | None = None):
+        self.model = model.eval().to(device or choose())
         self.card = card or ModelCard(arch=model.arch)
         self.feature_stats = feature_stats
 
     @classmethod
-    def load(cls, path: Path = DEFAULT_WEIGHTS) -> Classifier:
-        return cls(*load_model(path), feature_stats=load_stats(sidecar_path(path)))
+    def load(cls, path: Path = DEFAULT_WEIGHTS, device: torch.device | None = None) -> Classifier:
+        return cls(*load_model(path), feature_stats=load_stats(sidecar_path(path)), device=device)
 
     @property
     def mirror(self) -> bool:
@@ -178,12 +183,13 @@ class Classifier:
 
     def saliency(self, image: np.ndarray, index: int) -> np.ndarray:
         """Which pixels drove the score of class `index`: |gradient x input|, smoothed, scaled to [0, 1]."""
-        x = torch.from_numpy(np.ascontiguousarray(image, dtype=np.float32)).view(1, 1, 28, 28).requires_grad_()
+        x = torch.from_numpy(np.ascontiguousarray(image, dtype=np.float32)).view(1, 1, 28, 28)
+        x = x.to(device_of(self.model)).requires_grad_()
         self.model.zero_grad(set_to_none=True)
         self.model(x)[0, index].backward()
         heat = (x.grad * x).abs()[0, 0]
         heat = torch.nn.functional.avg_pool2d(heat[None, None], 3, stride=1, padding=1)[0, 0]
-        return (heat / heat.max().clamp(min=1e-12)).detach().numpy()
+        return (heat / heat.max().clamp(min=1e-12)).detach().cpu().numpy()
 
 
 def seen_views(images: np.ndarray) -> np.ndarray:

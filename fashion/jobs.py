@@ -37,13 +37,14 @@ def in_this_process(load_data: Callable[[], FashionMNIST]) -> Trainer:
     return trainer
 
 
-def in_worker_processes(threads: int) -> Trainer:
-    """Train each job in a worker process (reused from job to job) with `threads` torch threads, out of the
-    caller's interpreter lock."""
+def in_worker_processes(threads: int, device: str | None = None) -> Trainer:
+    """Train each job in a worker process (reused from job to job) with `threads` torch threads on `device`
+    (a name for fashion.devices.choose; None: FASHION_DEVICE's, or the best there is), out of the caller's
+    interpreter lock."""
     def trainer(config: TrainConfig, stop: threading.Event) -> Iterator[Event]:
         from fashion.workers import train_in_worker
 
-        return train_in_worker(config, stop, threads)
+        return train_in_worker(config, stop, threads, device)
     return trainer
 
 

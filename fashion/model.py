@@ -133,11 +133,6 @@ def build_model(arch: str = DEFAULT_ARCH, generator: torch.Generator | None = No
     return model.to(memory_format=torch.channels_last)
 
 
-def bf16_supported() -> bool:
-    """True if this CPU runs bfloat16 natively (AVX512-BF16 or AMX); elsewhere bf16 is emulated and slow."""
-    return torch.backends.mkldnn.is_available() and torch.ops.mkldnn._is_mkldnn_bf16_supported()
-
-
 def configure_cpu(threads: int) -> None:
     """Use `threads` threads, and round denormal floats to zero; call it before any other torch work."""
     # Tiny activations (denormals) take a slow path on x86: in some processes they made a batch of 1,000

@@ -1,7 +1,8 @@
 """The training engine: one loop that trains a model from a TrainConfig and yields progress events.
 
 The CLI prints the events, the app draws them, the tests check them. A `threading.Event` passed as
-`stop` ends the run cleanly between two batches.
+`stop` ends the run cleanly between two batches. The model and the dataset live on one device
+(fashion/devices.py); the random draws stay on the CPU's generator, so a seed means the same run there.
 """
 from __future__ import annotations
 
@@ -14,9 +15,10 @@ from torch import nn
 
 from fashion.config import TrainConfig
 from fashion.data import FashionMNIST, augment, batches, to_float
+from fashion.devices import autocast, choose, describe
 from fashion.evaluate import Report, evaluate
 from fashion.events import DoneEvent, EvalEvent, Event, StepEvent
-from fashion.model import bf16_supported, build_model
+from fashion.model import build_model
 
 
 def make_optimizer(model: nn.Module, config: TrainConfig, total_steps: int):
@@ -35,8 +37,8 @@ def make_optimizer(model: nn.Module, config: TrainConfig, total_steps: int):
 
 
 def train_step(model, optimizer, x, y, label_smoothing: float, bf16: bool = False) -> tuple[float, int]:
-    # bf16 convolutions are ~1.5x faster on such CPUs; weights, loss and optimizer stay float32.
-    with torch.autocast("cpu", dtype=torch.bfloat16, enabled=bf16):
+    # bf16 convolutions are ~1.5x faster on CPUs that have it; weights, loss and optimizer stay float32.
+    with autocast(x.device, wanted=bf16):
         logits = model(x)
     logits = logits.float()
     loss = nn.functional.cross_entropy(logits, y, label_smoothing=label_smoothing)
@@ -46,15 +48,18 @@ def train_step(model, optimizer, x, y, label_smoothing: float, bf16: bool = Fals
     return loss.item(), (logits.argmax(1) == y).sum().item()
 
 
-def train(config: TrainConfig, data: FashionMNIST, stop: threading.Event | None = None) -> Iterator[Event]:
-    """Train a new model; yield a StepEvent per batch, an EvalEvent every `eval_every` steps, then a DoneEvent."""
+def train(config: TrainConfig, data: FashionMNIST, stop: threading.Event | None = None,
+          device: torch.device | None = None) -> Iterator[Event]:
+    """Train a new model on `device` (default: fashion.devices.choose()); yield a StepEvent per batch, an
+    EvalEvent every `eval_every` steps, then a DoneEvent."""
     config.validate()
+    device = device or choose()
+    data = data.to(device)          # once per run, and not at all where the caller moved it already
     generator = torch.Generator().manual_seed(config.seed)
-    model = build_model(config.arch, generator)
+    model = build_model(config.arch, generator).to(device)
     total = config.steps_per_epoch(len(data.train_images)) * config.epochs
     total = min(total, config.max_steps) if config.max_steps else total
     optimizer, scheduler = make_optimizer(model, config, total)
-    bf16 = config.bf16 and bf16_supported()
 
     def test_report() -> Report:
         return evaluate(model, data.test_images, data.test_labels)
@@ -72,7 +77,7 @@ def train(config: TrainConfig, data: FashionMNIST, stop: threading.Event | None 
             if config.augment:
                 x = augment(x, generator, erase=config.erase)
             loss, batch_correct = train_step(model, optimizer, x.contiguous(memory_format=torch.channels_last),
-                                             labels, config.label_smoothing, bf16)
+                                             labels, config.label_smoothing, config.bf16)
             lr = scheduler.get_last_lr()[0]
             scheduler.step()
             step, seen, correct = step + 1, seen + len(labels), correct + batch_correct
@@ -88,4 +93,4 @@ def train(config: TrainConfig, data: FashionMNIST, stop: threading.Event | None 
     if evaluated_at != step:   # stopped between evaluations: score the model as it is now
         report = test_report()
     model.eval()
-    yield DoneEvent(model, stopped, step, time.perf_counter() - start, report)
+    yield DoneEvent(model, stopped, step, time.perf_counter() - start, report, describe(device))

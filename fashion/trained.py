@@ -12,10 +12,11 @@ from fashion.model import Model, join_members
 
 
 def scored_card(model: Model, config: TrainConfig, data: FashionMNIST, mirror: bool, training_time_s: float,
-                steps: int) -> ModelCard:
-    """The card of a freshly trained model, its accuracy measured as it will be used (mirror or not)."""
+                steps: int, device: str | None = None) -> ModelCard:
+    """The card of a freshly trained model, its accuracy measured as it will be used (mirror or not);
+    `device` says in words where it trained (default: where it is)."""
     report = evaluate(model, data.test_images, data.test_labels, mirror=mirror)
-    return new_card(model, config, report, mirror, training_time_s, steps)
+    return new_card(model, config, report, mirror, training_time_s, steps, device)
 
 
 def join(parts: list[tuple[Model, ModelCard]], data: FashionMNIST) -> tuple[Model, ModelCard]:

@@ -27,7 +27,7 @@ class WeightsError(Exception):
 
 def model_bytes(model: Model, card: ModelCard) -> bytes:
     """The model as safetensors bytes, its card in the header."""
-    tensors = {name: t.detach().contiguous() for name, t in model.state_dict().items()}
+    tensors = {name: t.detach().cpu().contiguous() for name, t in model.state_dict().items()}
     return save_tensors(tensors, metadata=card.header())
 
 

@@ -33,17 +33,18 @@ class WorkerFailed(Exception):
 
 
 class Worker:
-    """A process that loads PyTorch and the dataset at once, then trains the jobs it is given, one by one."""
+    """A process that loads PyTorch and puts the dataset on its device at once, then trains the jobs it is
+    given, one by one. `device` is a name for fashion.devices.choose (None: FASHION_DEVICE's, or the best)."""
 
-    def __init__(self, folder: Path, threads: int):
-        self.folder, self.threads = folder, threads
+    def __init__(self, folder: Path, threads: int, device: str | None):
+        self.kind = (folder, threads, device)
         self.jobs, self.events, self.stop = SPAWN.Queue(), SPAWN.Queue(), SPAWN.Event()
-        self.process = SPAWN.Process(target=work, args=(folder, threads, self.jobs, self.events, self.stop),
+        self.process = SPAWN.Process(target=work, args=(*self.kind, self.jobs, self.events, self.stop),
                                      daemon=True, name="fashion-training")
         start_without_main(self.process)
 
-    def suits(self, folder: Path, threads: int) -> bool:
-        return self.process.is_alive() and (self.folder, self.threads) == (folder, threads)
+    def suits(self, folder: Path, threads: int, device: str | None) -> bool:
+        return self.process.is_alive() and self.kind == (folder, threads, device)
 
     def end(self) -> None:
         self.stop.set()
@@ -73,14 +74,14 @@ _idle: list[Worker] = []
 _idle_lock = threading.Lock()
 
 
-def take_worker(folder: Path, threads: int) -> Worker:
+def take_worker(folder: Path, threads: int, device: str | None) -> Worker:
     with _idle_lock:
         while _idle:
             worker = _idle.pop()
-            if worker.suits(folder, threads):
+            if worker.suits(folder, threads, device):
                 return worker
             worker.end()
-    return Worker(folder, threads)
+    return Worker(folder, threads, device)
 
 
 def give_back(worker: Worker) -> None:
@@ -89,16 +90,17 @@ def give_back(worker: Worker) -> None:
         _idle.append(worker)
 
 
-def prepare(threads: int) -> None:
+def prepare(threads: int, device: str | None) -> None:
     """Start a worker now (the server does at start), so that the first job starts at once too."""
-    give_back(take_worker(find_data_dir(), threads))
+    give_back(take_worker(find_data_dir(), threads, device))
 
 
-def train_in_worker(config: TrainConfig, stop: threading.Event, threads: int) -> Iterator[Event]:
-    """The events of `fashion.train.train(config, ...)`, run in a worker process with `threads` torch threads.
-    Setting `stop` stops it as it stops the loop."""
+def train_in_worker(config: TrainConfig, stop: threading.Event, threads: int,
+                    device: str | None) -> Iterator[Event]:
+    """The events of `fashion.train.train(config, ...)`, run in a worker process with `threads` torch threads
+    on `device`. Setting `stop` stops it as it stops the loop."""
     folder = find_data_dir()          # no data: the sentence comes at once, before any process starts
-    worker = take_worker(folder, threads)
+    worker = take_worker(folder, threads, device)
     worker.jobs.put(config)
     finished = False
     try:
@@ -139,17 +141,19 @@ def next_message(events, process) -> tuple[str, object]:
                            "perhaps out of memory. Try a smaller model or batch size.") from None
 
 
-def work(folder: Path, threads: int, jobs, events, stop) -> None:
+def work(folder: Path, threads: int, device: str | None, jobs, events, stop) -> None:
     """The worker process: get ready, then train each job it is given, sending each event back."""
     from fashion.data import load_fashion_mnist
+    from fashion.devices import choose
     from fashion.model import configure_cpu
     from fashion.train import train
 
     configure_cpu(threads)
     try:
-        data = load_fashion_mnist(folder)
+        where = choose(device)
+        data = load_fashion_mnist(folder).to(where)
         while (config := jobs.get()) is not None:
-            for event in train(config, data, stop):
+            for event in train(config, data, stop, where):
                 events.put(("done", pack(event)) if isinstance(event, DoneEvent) else ("event", event))
     except DataError as e:
         events.put(("data", str(e)))
@@ -163,7 +167,7 @@ def pack(done: DoneEvent) -> DoneEvent:
     import torch
 
     buffer = io.BytesIO()
-    torch.save(done.model.state_dict(), buffer)
+    torch.save({name: t.cpu() for name, t in done.model.state_dict().items()}, buffer)
     return replace(done, model=(done.model.arch, buffer.getvalue()))
 
 

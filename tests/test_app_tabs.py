@@ -202,3 +202,21 @@ def test_the_page_does_not_wait_for_the_mistakes_tabs_predictions(monkeypatch):
         release.set()
         monkeypatch.undo()
         state.shipped_test_probs()
+
+
+def test_the_sidebar_names_the_device_and_a_bad_fashion_device_falls_back_to_the_cpu(monkeypatch, photos):
+    from fashion.ui import state
+
+    monkeypatch.setenv("FASHION_DEVICE", "tpu")
+    state.device_choice.clear()
+    try:
+        at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=TIMEOUT).run()
+        assert not at.exception, [e.value for e in at.exception]
+        assert any("run on **cpu" in c.value for c in at.sidebar.caption)
+        warnings = [w.value for w in at.sidebar.warning]
+        assert warnings and "Unknown device 'tpu' (FASHION_DEVICE)" in warnings[0] and "Using the CPU" in warnings[0]
+        photo = sorted((photos / "trouser").glob("*.jpg"))[0]
+        at.file_uploader(key="classify_upload").set_value((photo.name, photo.read_bytes(), "image/jpeg")).run()
+        assert not at.exception and any(name in panel_text(at) for name in CLASS_NAMES)
+    finally:
+        state.device_choice.clear()

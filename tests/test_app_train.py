@@ -72,6 +72,7 @@ def test_start_stop_cycle_adds_a_run_to_the_history():
     _, card = load_model_bytes(run.model_file)
     assert card == run.classifier.card and card.config.epochs == 1 and card.test_accuracy == run.accuracy
     assert card.machine and card.created and card.steps > 0 and card.mirror is False
+    assert run.device.startswith("cpu") and card.machine.endswith(run.device)   # where the worker trained it
     at.run()   # the sidebar's model picker lists the run from the next full rerun on
     assert any(run.name == option for option in at.selectbox(key="model_choice").options)
 

@@ -18,7 +18,7 @@ from fashion.unfamiliar import KNOWN_FLAG_RATE
 @pytest.fixture
 def float32_only(monkeypatch):
     """Exact comparisons: no bfloat16 pass, even on CPUs that have it."""
-    monkeypatch.setattr(infer, "use_bf16", lambda features: False)
+    monkeypatch.setattr(infer, "use_low_precision", lambda features: False)
 
 
 def small_model() -> Classifier:
@@ -58,7 +58,7 @@ def test_features_stay_float32_and_match_the_probabilities_pass(data):
     classifier = small_model()
     images = data.test_images[:10]
     out = infer.run(classifier.model, images, mirror=True, features=True)
-    assert not infer.use_bf16(features=True)
+    assert not infer.use_low_precision(features=True)
     assert out.features.dtype == torch.float32 and torch.equal(out.features, classifier.features(images))
     assert out.features.shape == (10, 64 * 9) and torch.allclose(out.probs.sum(1), torch.ones(10), atol=1e-4)
     assert infer.run(classifier.model, images[:0], mirror=True).probs.shape == (0, 10)

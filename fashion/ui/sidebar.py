@@ -4,6 +4,7 @@ import logging
 import streamlit as st
 
 from fashion.classes import CLASS_LIST
+from fashion.devices import describe
 from fashion.ui import state
 from fashion.weights import WeightsError
 
@@ -36,6 +37,10 @@ def render() -> None:
         st.caption(f"Architecture **{card.arch}**"
                    + (f", an ensemble of {card.members} averaged" if card.members > 1 else "")
                    + f", {card.params:,} parameters" + (", mirror averaging" if card.mirror else ""))
+        device, why_not = state.device_choice()
+        st.caption(f"Answers and training run on **{describe(device)}** (set `FASHION_DEVICE` to choose).")
+        if why_not:
+            st.warning(why_not)
         with st.expander("Load a model file"):
             st.file_uploader("A `.safetensors` file downloaded from the Train tab", type=["safetensors"],
                              key="model_upload", on_change=load_uploaded_model,

@@ -26,10 +26,16 @@ def load_dataset() -> FashionMNIST:
     return load_fashion_mnist()
 
 
+def choose_device() -> tuple[torch.device, str | None]:
+    from fashion.devices import choose_or_cpu
+
+    return choose_or_cpu()
+
+
 def load_shipped_classifier() -> Classifier:
     from fashion.infer import Classifier
 
-    return Classifier.load(DEFAULT_WEIGHTS)
+    return Classifier.load(DEFAULT_WEIGHTS, device())
 
 
 def classify_test_images() -> torch.Tensor:
@@ -37,6 +43,9 @@ def classify_test_images() -> torch.Tensor:
 
 
 # Built once per process, in the background at server start (fashion.ui.warm_up), and only ever read.
+# The device every model of the app answers and trains on (FASHION_DEVICE, else the best there is), and the
+# sentence why it is the CPU if FASHION_DEVICE names one this machine lacks.
+device_choice: Shared[tuple[torch.device, str | None]] = Shared(choose_device)
 dataset: Shared[FashionMNIST] = Shared(load_dataset)                      # the 70,000 images
 shipped_classifier: Shared[Classifier] = Shared(load_shipped_classifier)
 # The shipped model's answers on the test images take seconds: the Mistakes tab shows a note until
@@ -57,6 +66,7 @@ class Run:
     model_file: bytes               # safetensors, for the download button
     seconds: float
     stopped: bool
+    device: str                     # where it trained, in words
     test_probs: torch.Tensor | None = field(default=None, repr=False)
 
 
@@ -67,6 +77,10 @@ class LoadedModel:
     classifier: Classifier
     digest: str                     # sha256 of the file, so loading the same file twice adds nothing
     test_probs: torch.Tensor | None = field(default=None, repr=False)
+
+
+def device() -> torch.device:
+    return device_choice()[0]
 
 
 def runs() -> list[Run]:
@@ -132,7 +146,7 @@ def load_model_file(file_name: str, data: bytes) -> str:
     for model in loaded_models():
         if model.digest == digest:
             return model.name
-    classifier = Classifier(*load_model_bytes(data))
+    classifier = Classifier(*load_model_bytes(data), device=device())
     accuracy = classifier.card.test_accuracy
     name = f"File {len(loaded_models()) + 1} · {file_name}" + (f" · {accuracy:.1%}" if accuracy is not None else "")
     loaded_models().append(LoadedModel(name, classifier, digest))

@@ -31,15 +31,15 @@ def max_jobs() -> int:
     return int(os.environ.get("FASHION_MAX_JOBS", "1"))
 
 
-def threads_of_a_job() -> int:
-    """Torch threads for each training worker (the warm-up starts the first with the same number)."""
-    return threads_per_job(max_jobs())
+def worker_kind() -> tuple[int, str]:
+    """Torch threads and device of each training worker (the warm-up starts the first one so)."""
+    return threads_per_job(max_jobs()), str(state.device())
 
 
 @st.cache_resource
 def job_queue() -> JobQueue:
     """One queue for the whole server process: it is what limits concurrent training across sessions."""
-    queue = JobQueue(in_worker_processes(threads_of_a_job()), max_jobs())
+    queue = JobQueue(in_worker_processes(*worker_kind()), max_jobs())
     queue.stop_at_exit()
     return queue
 
@@ -206,7 +206,7 @@ def draw_progress(job: TrainingJob, snap) -> None:
         return
     st.progress(min(1.0, latest.step / latest.total_steps),
                 text=f"Epoch {latest.epoch}/{config.epochs} · step {latest.step}/{latest.total_steps} · "
-                     f"{latest.images_per_s:,.0f} images/s · ETA {latest.eta_s:.0f} s")
+                     f"{latest.images_per_s:,.0f} images/s on {state.device()} · ETA {latest.eta_s:.0f} s")
     test_acc = snap.evals[-1].report.accuracy if snap.evals else None
     m1, m2, m3, m4 = st.columns(4)
     m1.metric("Test accuracy", f"{test_acc:.2%}" if test_acc is not None else "—")
@@ -248,7 +248,8 @@ def file_in_history(job: TrainingJob, snap) -> None:
     from fashion.infer import Classifier
     from fashion.weights import model_bytes
 
-    card = new_card(done.model, config, report, mirror=False, training_time_s=done.elapsed_s, steps=done.step)
+    card = new_card(done.model, config, report, mirror=False, training_time_s=done.elapsed_s, steps=done.step,
+                    device=done.device)
     model_file = model_bytes(done.model, card)
     # The final score closes each test-accuracy curve, even for a run stopped before its first evaluation.
     eval_steps = [e.step for e in snap.evals]
@@ -261,8 +262,8 @@ def file_in_history(job: TrainingJob, snap) -> None:
         config=asdict(config), accuracy=report.accuracy, per_class=report.per_class, confusion=report.confusion,
         curves={"epoch": in_epochs(config, snap.steps), "loss": snap.losses,
                 "eval_epoch": in_epochs(config, eval_steps), "test_accuracy": test_accuracy},
-        classifier=Classifier(done.model, card),
-        model_file=model_file, seconds=done.elapsed_s, stopped=done.stopped,
+        classifier=Classifier(done.model, card, device=state.device()),
+        model_file=model_file, seconds=done.elapsed_s, stopped=done.stopped, device=done.device,
     ))
 
 
@@ -279,7 +280,8 @@ def history() -> None:
     st.dataframe([{"run": r.name, "architecture": r.config["arch"], "epochs": r.config["epochs"],
                    "batch": r.config["batch_size"], "lr": r.config["lr"], "optimizer": r.config["optimizer"],
                    "augment": r.config["augment"], "seed": r.config["seed"], "test accuracy": f"{r.accuracy:.2%}",
-                   "seconds": round(r.seconds), "finished": "stopped" if r.stopped else "yes"} for r in runs],
+                   "seconds": round(r.seconds), "device": r.device, "finished": "stopped" if r.stopped else "yes"}
+                  for r in runs],
                  hide_index=True, width="stretch")
     for i, run in enumerate(runs):
         c1, c2, c3 = st.columns([4, 2, 2])

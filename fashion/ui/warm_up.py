@@ -87,8 +87,8 @@ def build_shared() -> None:
     from fashion.ui import state, train_tab
 
     try:
-        for shared in (state.shipped_classifier, state.dataset, state.shipped_test_probs):
+        for shared in (state.device_choice, state.shipped_classifier, state.dataset, state.shipped_test_probs):
             shared()
-        workers.prepare(train_tab.threads_of_a_job())
+        workers.prepare(*train_tab.worker_kind())
     except Exception:       # e.g. no data installed: the tabs that need it say so, in a sentence
         log.info("warm-up: stopped early", exc_info=True)
