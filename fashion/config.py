@@ -122,6 +122,11 @@ class TrainConfig:
         """Optimizer steps in one pass over the training images (a last, partial batch is dropped)."""
         return train_images // self.batch_size
 
+    def in_epochs(self, steps: list[int]) -> list[float]:
+        """Steps as (fractional) epochs: the x axis of every training curve."""
+        per_epoch = self.steps_per_epoch()
+        return [step / per_epoch for step in steps]
+
     @classmethod
     def from_dict(cls, values: dict) -> TrainConfig:
         known = {f.name for f in fields(cls)}

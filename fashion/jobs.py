@@ -86,10 +86,18 @@ class Snapshot:
     error: str | None
 
 
+def kept(snap: Snapshot) -> bool:
+    """Whether a finished job becomes a run in the history: not if it failed, was cancelled, or was
+    stopped before its first evaluation (a storm of Start and Stop would fill the history with those)."""
+    return snap.result is not None and snap.state not in (FAILED, CANCELLED) and bool(snap.evals)
+
+
 @dataclass(eq=False)   # compared by identity: jobs live in sets and queues
 class TrainingJob:
     config: TrainConfig
-    alive: Callable[[], bool] = lambda: True   # False once the session that asked for it has gone
+    # Each page showing the job says whether it is still open; with none left open, the job is abandoned.
+    watchers: list[Callable[[], bool]] = field(default_factory=list)
+    owner: str | None = None                 # the person it trains for (the app's id in the page's URL)
     id: int = field(default_factory=itertools.count(1).__next__)
     state: str = QUEUED
     stop_event: threading.Event = field(default_factory=threading.Event)
@@ -102,6 +110,17 @@ class TrainingJob:
     result: DoneEvent | None = None
     error: str | None = None
     queue: JobQueue | None = None
+
+    def alive(self) -> bool:
+        """False once every page that showed it has gone (a job nobody watches is never abandoned)."""
+        with self._lock:
+            watchers = list(self.watchers)
+        return not watchers or any(watcher() for watcher in watchers)
+
+    def watch(self, alive: Callable[[], bool]) -> None:
+        """One more page shows this job: a reloaded page, or a second tab of the same person."""
+        with self._lock:
+            self.watchers.append(alive)
 
     def stop(self) -> None:
         """Ask the job to stop; a running job stops before its next batch, a queued one never starts."""
@@ -133,18 +152,24 @@ class TrainingJob:
 
 
 class JobQueue:
-    """At most `max_running` jobs train at once; later ones wait in order and can be cancelled."""
+    """At most `max_running` jobs train at once; later ones wait in order and can be cancelled.
 
-    def __init__(self, trainer: Trainer, max_running: int = 1):
+    `on_finish(job)` runs in the job's thread when its training has ended (done or stopped, not failed or
+    cancelled), before the job says it is finished: the app keeps the run there, watched or not."""
+
+    def __init__(self, trainer: Trainer, max_running: int = 1,
+                 on_finish: Callable[[TrainingJob], None] | None = None):
         self.trainer = trainer
         self.max_running = max_running
+        self.on_finish = on_finish
         self._cond = threading.Condition()
         self._waiting: deque[TrainingJob] = deque()
         self._running: set[TrainingJob] = set()
 
-    def submit(self, config: TrainConfig, alive: Callable[[], bool] = lambda: True) -> TrainingJob:
+    def submit(self, config: TrainConfig, alive: Callable[[], bool] | None = None,
+               owner: str | None = None) -> TrainingJob:
         config.validate()   # refuse bad settings now, in the caller's thread, not later in the worker
-        job = TrainingJob(config, alive, queue=self)
+        job = TrainingJob(config, [alive] if alive else [], owner, queue=self)
         with self._cond:
             self._waiting.append(job)
         threading.Thread(target=self._work, args=(job,), name=f"training-job-{job.id}", daemon=True).start()
@@ -154,6 +179,12 @@ class JobQueue:
         """How many jobs train before this one: those running now plus those ahead of it in the queue."""
         with self._cond:
             return len(self._running) + self._waiting.index(job) if job in self._waiting else 0
+
+    def job_of(self, owner: str) -> TrainingJob | None:
+        """The owner's job that waits or trains now, if any: for a reloaded page to show it again."""
+        with self._cond:
+            return next((job for job in [*self._running, *self._waiting] if job.owner == owner and not job.finished),
+                        None)
 
     def running(self) -> int:
         with self._cond:
@@ -212,6 +243,8 @@ class JobQueue:
                 if not job.alive():
                     job.stop_event.set()   # nobody is watching: stop burning the CPU
             gone = not job.alive()
+            if not gone and self.on_finish is not None:
+                self.on_finish(job)
             job.state = CANCELLED if gone else STOPPED if job.result.stopped else DONE
         except (DataError, WorkerFailed) as e:   # no data, or a worker that died: a sentence for the person
             job.error, job.state = str(e), FAILED

@@ -1,14 +1,21 @@
-"""What a finished training becomes: the model scored on the test set, with its card; and models
-trained apart joined into one ensemble, as `train --members` would have made it."""
+"""What a finished training becomes: the model scored on the test set, with its card; a run of the app,
+kept in the run store; and models trained apart joined into one ensemble, as `train --members` would
+have made it."""
 from __future__ import annotations
 
-from dataclasses import replace
+from dataclasses import asdict, replace
+from typing import TYPE_CHECKING
 
 from fashion.card import ModelCard, new_card
 from fashion.config import TrainConfig
 from fashion.data import FashionMNIST
 from fashion.evaluate import evaluate
 from fashion.model import Model, join_members
+from fashion.run_store import StoredRun
+from fashion.weights import model_bytes
+
+if TYPE_CHECKING:
+    from fashion.jobs import Snapshot
 
 
 def scored_card(model: Model, config: TrainConfig, data: FashionMNIST, mirror: bool, training_time_s: float,
@@ -31,3 +38,25 @@ def join(parts: list[tuple[Model, ModelCard]], data: FashionMNIST) -> tuple[Mode
     card = scored_card(model, cards[0].config, data, cards[0].mirror, sum(c.training_time_s for c in cards),
                        sum(c.steps for c in cards))
     return model, card
+
+
+def stored_run(config: TrainConfig, snap: Snapshot) -> tuple[StoredRun, bytes]:
+    """A finished app run (one that fashion.jobs.kept keeps) as the run store keeps it, and its model file
+    (the card in its header)."""
+    done = snap.result
+    card = new_card(done.model, config, done.report, mirror=False, training_time_s=done.elapsed_s, steps=done.step,
+                    device=done.device)
+    # The final score closes each test-accuracy curve, even for a run stopped between two evaluations.
+    eval_steps = [e.step for e in snap.evals]
+    test_accuracy = [e.report.accuracy for e in snap.evals]
+    if eval_steps[-1] != done.step:
+        eval_steps.append(done.step)
+        test_accuracy.append(done.report.accuracy)
+    run = StoredRun(
+        number=0, config=asdict(config), accuracy=done.report.accuracy, per_class=done.report.per_class,
+        confusion=done.report.confusion,
+        curves={"epoch": config.in_epochs(snap.steps), "loss": snap.losses, "eval_epoch": config.in_epochs(eval_steps),
+                "test_accuracy": test_accuracy},
+        seconds=done.elapsed_s, stopped=done.stopped, device=done.device,
+    )
+    return run, model_bytes(done.model, card)

@@ -5,9 +5,7 @@ Never pickle: a pickle is code, and is refused.
 from __future__ import annotations
 
 import json
-import os
 import struct
-import tempfile
 from pathlib import Path
 
 import torch
@@ -16,6 +14,7 @@ from safetensors.torch import load as load_tensors
 from safetensors.torch import save as save_tensors
 
 from fashion.card import CardError, ModelCard, from_header
+from fashion.files import atomic_write
 from fashion.model import ARCHITECTURES, MAX_MEMBERS, Model, build_ensemble
 
 MAX_MODEL_BYTES = 50 * 1024 * 1024   # our largest architecture is ~5 MB
@@ -29,22 +28,6 @@ def model_bytes(model: Model, card: ModelCard) -> bytes:
     """The model as safetensors bytes, its card in the header."""
     tensors = {name: t.detach().cpu().contiguous() for name, t in model.state_dict().items()}
     return save_tensors(tensors, metadata=card.header())
-
-
-def atomic_write(path: Path, data: bytes) -> None:
-    """Write to a temporary file beside `path`, then rename: readers never see half a file."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
 
 
 def save_model(model: Model, path: Path, card: ModelCard) -> None:

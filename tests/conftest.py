@@ -1,5 +1,6 @@
 import os
 import sys
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -13,6 +14,9 @@ sys.path.insert(0, str(ROOT))
 # The app would otherwise leave a core free (fashion.jobs.share_cores) for the whole process.
 os.environ.setdefault("FASHION_TORCH_THREADS", "2")
 torch.set_num_threads(2)
+# The app keeps finished runs on disk; the tests' runs go to a folder of their own, gone after the tests.
+RUN_STORE = tempfile.TemporaryDirectory(prefix="fashion-test-runs-")
+os.environ["FASHION_RUN_STORE"] = RUN_STORE.name
 
 
 @pytest.fixture(scope="session")

@@ -42,6 +42,11 @@ def rerun_until(at: AppTest, condition, timeout: float = 120.0) -> None:
         time.sleep(0.3)
 
 
+def runs(at: AppTest) -> list:
+    """The session's runs, as its last script run read them from the run store."""
+    return list(at.session_state["runs"].values()) if "runs" in at.session_state else []
+
+
 def job(at: AppTest):
     return at.session_state["job"] if "job" in at.session_state else None
 
@@ -63,8 +68,8 @@ def test_start_stop_cycle_adds_a_run_to_the_history():
     rerun_until(at, lambda a: job(a) is None or len(job(a).snapshot().evals) >= 1)
     assert "Epoch 1/1" in progress_text(at) or job(at) is None
     at.button(key="train_stop").click()
-    rerun_until(at, lambda a: job(a) is None and len(a.session_state["runs"]) == 1)
-    run = at.session_state["runs"][0]
+    rerun_until(at, lambda a: job(a) is None and len(runs(a)) == 1)
+    run = runs(at)[0]
     assert run.stopped and 0 < run.accuracy <= 1 and run.model_file[:8]
     # The downloadable file carries the whole card, as a file saved by the CLI does.
     from fashion.weights import load_model_bytes
@@ -85,7 +90,7 @@ def test_a_run_stopped_before_its_first_evaluation_is_not_kept():
     assert not job(at).snapshot().evals          # the first evaluation comes at step 100
     at.button(key="train_stop").click()
     rerun_until(at, lambda a: job(a) is None)
-    assert at.session_state["runs"] == [] and "not kept in your runs" in progress_text(at)
+    assert runs(at) == [] and "not kept in your runs" in progress_text(at)
 
 
 def test_epochs_above_the_bound_are_refused_by_the_widget():
@@ -114,8 +119,43 @@ def test_two_sessions_share_one_training_slot():
     rerun_until(second, lambda a: "1 run ahead" in progress_text(a))
     second.button(key="train_stop").click()          # cancel while waiting
     rerun_until(second, lambda a: job(a) is None)
-    assert second.session_state["runs"] == []        # a cancelled wait leaves nothing behind
+    assert runs(second) == []        # a cancelled wait leaves nothing behind
     rerun_until(first, lambda a: len(job(a).snapshot().evals) >= 1)   # kept: it reached an evaluation
     first.button(key="train_stop").click()
     rerun_until(first, lambda a: job(a) is None)
-    assert len(first.session_state["runs"]) == 1 and second.session_state["runs"] == []
+    assert len(runs(first)) == 1 and runs(second) == []
+
+
+def session_of(owner: str | None) -> AppTest:
+    """A new page, opened with `owner`'s id in its URL (None: a new person)."""
+    at = AppTest.from_file(APP, default_timeout=120)
+    if owner is not None:
+        at.query_params["user"] = owner
+    at.run()
+    assert not at.exception, at.exception
+    return at
+
+
+def test_a_reload_reattaches_to_the_run_and_finished_runs_survive_a_restart():
+    from fashion.ui import state
+
+    first = new_session()
+    owner = first.session_state["owner"]
+    assert first.query_params["user"] == owner                      # the id is in the page's URL
+    first.number_input(key="train_epochs").set_value(3)
+    first.button(key="train_start").click()
+    first.run()
+    reloaded = session_of(owner)                      # the same person's page, reloaded mid-run
+    assert job(reloaded) is job(first) and not job(first).finished
+    rerun_until(reloaded, lambda a: len(job(a).snapshot().evals) >= 1)
+    reloaded.button(key="train_stop").click()         # the reloaded page can stop it
+    rerun_until(reloaded, lambda a: job(a) is None and len(runs(a)) == 1)
+    name = runs(reloaded)[0].name
+    state.run_store.clear()                           # a server restart: the store is read from disk again
+    later = session_of(owner)
+    assert [run.name for run in runs(later)] == [name] and name in later.selectbox(key="model_choice").options
+    assert any(name in text.value for text in later.markdown)          # drawn in the history
+    later.selectbox(key="model_choice").set_value(name).run()          # its model loads and answers
+    assert not later.exception and later.sidebar.metric[0].value == f"{runs(later)[0].accuracy:.2%}"
+    for stranger in (session_of(None), session_of("../" + owner), session_of(owner[:-1] + "?")):
+        assert runs(stranger) == [] and stranger.session_state["owner"] != owner

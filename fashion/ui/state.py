@@ -1,14 +1,19 @@
-"""What the tabs share: read-only resources cached for all sessions, and this session's own models."""
+"""What the tabs share: read-only resources cached for all sessions, this person's id and their runs (kept
+in the run store, found again through the id in the page's URL), and this session's loaded model files."""
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass, field
+import logging
+from dataclasses import asdict, dataclass, field
 from typing import TYPE_CHECKING
 
 import streamlit as st
 
 from fashion.classes import DEFAULT_WEIGHTS
+from fashion.jobs import TrainingJob, kept
+from fashion.run_store import RunStore, StoredRun, is_owner_id, new_owner_id
 from fashion.shared import Shared
+from fashion.ui import warm_up
 
 # PyTorch is imported where it is first needed, so the Train tab's controls can show before it loads.
 if TYPE_CHECKING:
@@ -18,6 +23,8 @@ if TYPE_CHECKING:
     from fashion.infer import Classifier
 
 SHIPPED = "Shipped model"
+OWNER_PARAM = "user"        # the page's query parameter that holds this person's id
+log = logging.getLogger(__name__)
 
 
 def load_dataset() -> FashionMNIST:
@@ -51,23 +58,26 @@ shipped_classifier: Shared[Classifier] = Shared(load_shipped_classifier)
 # The shipped model's answers on the test images take seconds: the Mistakes tab shows a note until
 # they are ready rather than hold up the page.
 shipped_test_probs: Shared[torch.Tensor] = Shared(classify_test_images)
+# Every person's finished runs, on disk (FASHION_RUN_STORE), each person's under their own id.
+run_store: Shared[RunStore] = Shared(RunStore)
 
 
-@dataclass
-class Run:
-    """A finished (or stopped) training run of this session, kept in st.session_state.runs."""
-    name: str
-    config: dict
-    accuracy: float
-    per_class: list[float]
-    confusion: list[list[int]]
-    curves: dict                    # "step", "loss", "train_accuracy", "eval_step", "test_accuracy"
-    classifier: Classifier
-    model_file: bytes               # safetensors, for the download button
-    seconds: float
-    stopped: bool
-    device: str                     # where it trained, in words
+@dataclass(eq=False)
+class Run(StoredRun):
+    """A finished (or stopped) training run of this person, read from the run store once per session; its
+    model is loaded when first used (the Train tab draws the history before PyTorch has loaded)."""
+    model_file: bytes = b""         # safetensors, for the download button
     test_probs: torch.Tensor | None = field(default=None, repr=False)
+    _classifier: Classifier | None = field(default=None, repr=False)
+
+    @property
+    def classifier(self) -> Classifier:
+        if self._classifier is None:
+            from fashion.infer import Classifier
+            from fashion.weights import load_model_bytes
+
+            self._classifier = Classifier(*load_model_bytes(self.model_file), device=device())
+        return self._classifier
 
 
 @dataclass
@@ -83,10 +93,38 @@ def device() -> torch.device:
     return device_choice()[0]
 
 
+def owner_id() -> str:
+    """This person's id, kept in the page's URL (?user=...) so that a reload, or the same link later, finds
+    their runs again; a page without a valid one gets a new one."""
+    if "owner" not in st.session_state:
+        given = st.query_params.get(OWNER_PARAM)
+        st.session_state.owner = given if is_owner_id(given) else new_owner_id()
+    if st.query_params.get(OWNER_PARAM) != st.session_state.owner:
+        st.query_params[OWNER_PARAM] = st.session_state.owner
+    return st.session_state.owner
+
+
 def runs() -> list[Run]:
-    if "runs" not in st.session_state:
-        st.session_state.runs = []
-    return st.session_state.runs
+    """This person's finished runs, oldest first, as the run store has them (a run of theirs that finished
+    in another tab, or before a reload, is there too)."""
+    owner, store = owner_id(), run_store()
+    read: dict[str, Run] = st.session_state.setdefault("runs", {})      # run id -> Run, read once
+    for stored in (listed := store.runs(owner)):
+        if stored.id not in read:
+            read[stored.id] = Run(**asdict(stored), model_file=store.model_file(owner, stored))
+    return [read[stored.id] for stored in listed]
+
+
+def keep_run(job: TrainingJob) -> None:
+    """Put a finished job's run in its owner's store (the job queue calls it, in the job's thread, whether
+    or not a page still shows the job)."""
+    snap = job.snapshot()
+    if job.owner is None or not kept(snap):
+        return
+    warm_up.wait_for_torch()      # imports are the warm-up thread's: never two threads importing torch at once
+    from fashion.trained import stored_run
+
+    run_store().save(job.owner, *stored_run(job.config, snap))
 
 
 def loaded_models() -> list[LoadedModel]:

@@ -1,19 +1,19 @@
 """Train tab: pick settings, press Start, watch the model learn, compare runs.
 
 Training runs in a worker process (fashion.jobs, fashion.workers); this tab only submits jobs and draws
-their progress from a fragment that reruns while a job is active.
+their progress from a fragment that reruns while a job is active. A finished run is kept in the run
+store by the job itself (fashion.ui.state.keep_run), so a reload or a restart loses none.
 """
 from __future__ import annotations
 
 import os
 import time
 from collections.abc import Callable
-from dataclasses import asdict
 
 import streamlit as st
 
 from fashion.config import ARCHITECTURES, Setting, TrainConfig, setting_of
-from fashion.jobs import CANCELLED, FAILED, QUEUED, JobQueue, TrainingJob, in_worker_processes, threads_per_job
+from fashion.jobs import FAILED, QUEUED, JobQueue, TrainingJob, in_worker_processes, kept, threads_per_job
 from fashion.ui import charts, curves, state
 
 # The settings the tab offers, in the order drawn (two rows of four), each with its widget's key; the
@@ -39,7 +39,7 @@ def worker_kind() -> tuple[int, str]:
 @st.cache_resource
 def job_queue() -> JobQueue:
     """One queue for the whole server process: it is what limits concurrent training across sessions."""
-    queue = JobQueue(in_worker_processes(*worker_kind()), max_jobs())
+    queue = JobQueue(in_worker_processes(*worker_kind()), max_jobs(), on_finish=state.keep_run)
     queue.stop_at_exit()
     return queue
 
@@ -116,7 +116,7 @@ def start() -> None:
         st.session_state.train_error = "A run is already training: stop it first, or let it finish."
         return
     try:
-        st.session_state.job = job_queue().submit(chosen_config(), alive=session_alive())
+        st.session_state.job = job_queue().submit(chosen_config(), alive=session_alive(), owner=state.owner_id())
         st.session_state.pop("last_job", None)
     except ValueError as e:
         st.session_state.train_error = str(e)
@@ -128,7 +128,15 @@ def stop() -> None:
         job.stop()
 
 
+def reattach() -> None:
+    """A reloaded page (or a second tab of the same person) shows the person's run that waits or trains."""
+    if st.session_state.get("job") is None and (job := job_queue().job_of(state.owner_id())) is not None:
+        job.watch(session_alive())
+        st.session_state.job = job
+
+
 def render() -> None:
+    reattach()
     settings()
     job: TrainingJob | None = st.session_state.get("job")
     busy = job is not None and not job.finished
@@ -157,11 +165,9 @@ def progress_panel(drawn_for: str | None) -> None:
     if job is not None and not job.finished and job.state != drawn_for:
         st.rerun()
     if job is not None and job.finished:
-        snap = job.snapshot()
-        st.session_state.job, st.session_state.last_job = None, (job, snap)
-        file_in_history(job, snap)
-        # One full rerun, before this fragment draws anything: it stops the timer, and the history, Start
-        # and the sidebar's model picker show the new run.
+        # The job kept its run in the store (state.keep_run). One full rerun, before this fragment draws
+        # anything: it stops the timer, and the history, Start and the sidebar's model picker show the run.
+        st.session_state.job, st.session_state.last_job = None, (job, job.snapshot())
         st.rerun()
     with st.container(key="train_progress"):
         if job is None:
@@ -213,8 +219,8 @@ def draw_progress(job: TrainingJob, snap) -> None:
     m2.metric("Train accuracy (this epoch)", f"{latest.train_accuracy:.2%}")
     m3.metric("Loss", f"{latest.loss:.3f}")
     m4.metric("Elapsed", f"{latest.elapsed_s:.0f} s")
-    st.plotly_chart(curves.live_figure(in_epochs(config, snap.steps), snap.losses, snap.train_accuracy,
-                                       in_epochs(config, [e.step for e in snap.evals]),
+    st.plotly_chart(curves.live_figure(config.in_epochs(snap.steps), snap.losses, snap.train_accuracy,
+                                       config.in_epochs([e.step for e in snap.evals]),
                                        [e.report.accuracy for e in snap.evals]), key="train_live_chart")
     if snap.evals:
         report = snap.evals[-1].report
@@ -223,48 +229,6 @@ def draw_progress(job: TrainingJob, snap) -> None:
         c2.plotly_chart(charts.per_class_figure(report.per_class), key="train_per_class")
     if snap.state == FAILED:
         st.error(f"This run failed: {snap.error}")
-
-
-def in_epochs(config: TrainConfig, steps: list[int]) -> list[float]:
-    """Steps as (fractional) epochs, the curves' x axis."""
-    per_epoch = config.steps_per_epoch()
-    return [step / per_epoch for step in steps]
-
-
-def kept(snap) -> bool:
-    """Whether a finished job becomes a run in the history: not if it failed, was cancelled, or was
-    stopped before its first evaluation (a storm of Start and Stop would fill the history with those)."""
-    return snap.result is not None and snap.state not in (FAILED, CANCELLED) and bool(snap.evals)
-
-
-def file_in_history(job: TrainingJob, snap) -> None:
-    """Turn a finished job into a Run of this session (a failed or cancelled one leaves nothing)."""
-    done = snap.result
-    if not kept(snap):
-        return
-    runs = state.runs()
-    config, report = job.config, done.report
-    from fashion.card import new_card  # torch: loaded by now, a run has finished
-    from fashion.infer import Classifier
-    from fashion.weights import model_bytes
-
-    card = new_card(done.model, config, report, mirror=False, training_time_s=done.elapsed_s, steps=done.step,
-                    device=done.device)
-    model_file = model_bytes(done.model, card)
-    # The final score closes each test-accuracy curve, even for a run stopped before its first evaluation.
-    eval_steps = [e.step for e in snap.evals]
-    test_accuracy = [e.report.accuracy for e in snap.evals]
-    if not eval_steps or eval_steps[-1] != done.step:
-        eval_steps.append(done.step)
-        test_accuracy.append(report.accuracy)
-    runs.append(state.Run(
-        name=f"Run {len(runs) + 1} · {config.arch} · {report.accuracy:.1%}",
-        config=asdict(config), accuracy=report.accuracy, per_class=report.per_class, confusion=report.confusion,
-        curves={"epoch": in_epochs(config, snap.steps), "loss": snap.losses,
-                "eval_epoch": in_epochs(config, eval_steps), "test_accuracy": test_accuracy},
-        classifier=Classifier(done.model, card, device=state.device()),
-        model_file=model_file, seconds=done.elapsed_s, stopped=done.stopped, device=done.device,
-    ))
 
 
 def use_model(name: str) -> None:

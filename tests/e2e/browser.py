@@ -80,7 +80,10 @@ def running_server(*extra_args: str, timeout: float = 60) -> Iterator[tuple[str,
                "--server.port", str(port), "--browser.gatherUsageStats", "false",
                "--server.fileWatcherType", "none", *extra_args]
     log = tempfile.NamedTemporaryFile("w+b", prefix="streamlit-e2e-", suffix=".log", delete=False)
-    server = subprocess.Popen(command, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT)
+    # Each server keeps its runs in a store of its own, gone with it: no page starts with another's runs.
+    store = tempfile.TemporaryDirectory(prefix="fashion-runs-")
+    env = {**os.environ, "FASHION_RUN_STORE": store.name}
+    server = subprocess.Popen(command, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
     try:
         try:
             wait_until_healthy(url, server, timeout)
@@ -95,6 +98,7 @@ def running_server(*extra_args: str, timeout: float = 60) -> Iterator[tuple[str,
             server.kill()
             server.wait()
         log.close()
+        store.cleanup()
 
 
 @contextmanager

@@ -149,6 +149,23 @@ def test_a_second_run_finishes_and_is_compared_with_the_first(page):
     assert_healthy(page)
 
 
+def test_a_reload_keeps_the_runs_and_the_run_in_progress(page):
+    assert re.search(r"[?&]user=[\w-]{22,}", page.url), page.url      # the person's id is in the URL
+    start_training(page)                              # one epoch, as the last test left the settings
+    page.reload()
+    wait_for_script(page)
+    # The reloaded page shows the same run, still training, and both finished runs.
+    expect(keyed(page, "train_stop").get_by_role("button")).to_be_enabled(timeout=RERUN_MS)
+    step = page.evaluate(STEP_JS)
+    wait_until(page, f"([step]) => {STEP_JS} > step", step)
+    history = keyed(page, "train_history")
+    for number in (1, 2):
+        expect(history.get_by_role("strong").filter(has_text=re.compile(rf"^Run {number} · "))).to_be_visible()
+    keyed(page, "train_stop").get_by_role("button").click()
+    expect(keyed(page, "train_start").get_by_role("button")).to_be_enabled(timeout=TRAINING_MS)
+    assert_healthy(page)
+
+
 def test_mistakes_grid_and_filters(page):
     open_tab(page, "Mistakes")
     grid = keyed(page, "mistakes_images")
