@@ -48,3 +48,9 @@ def find_mistakes(probs: torch.Tensor, labels: torch.Tensor) -> Mistakes:
     confidence, predicted = probs.max(1)
     wrong = (predicted != labels).nonzero().flatten()
     return Mistakes(wrong, labels[wrong], predicted[wrong], confidence[wrong])
+
+
+def answers_at(probs: torch.Tensor, labels: torch.Tensor, indices: torch.Tensor) -> Mistakes:
+    """The model's answers on chosen images, right or wrong, in the shape of Mistakes (to browse them alike)."""
+    confidence, predicted = probs[indices].max(1)
+    return Mistakes(indices, labels[indices], predicted, confidence)

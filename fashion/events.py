@@ -12,6 +12,7 @@ if TYPE_CHECKING:
     from torch import nn
 
     from fashion.evaluate import Report
+    from fashion.live import LiveView
 
 
 @dataclass
@@ -33,6 +34,7 @@ class EvalEvent:
     epoch: int
     elapsed_s: float
     report: Report
+    live: LiveView | None = None    # the live strip's answers and filters, when training was given its images
 
 
 @dataclass

@@ -21,19 +21,25 @@ from fashion.config import TrainConfig
 from fashion.events import DoneEvent, EvalEvent, Event, StepEvent
 
 if TYPE_CHECKING:
+    import numpy as np
+
     from fashion.data import FashionMNIST
 
 
-# What trains a job: its config and stop flag in, the training loop's events out.
-Trainer = Callable[[TrainConfig, threading.Event], Iterator[Event]]
+# What trains a job: its config, stop flag and the person's own image for the live strip (a 28x28 float
+# array, or None) in, the training loop's events out.
+Trainer = Callable[[TrainConfig, threading.Event, "np.ndarray | None"], Iterator[Event]]
 
 
 def in_this_process(load_data: Callable[[], FashionMNIST]) -> Trainer:
     """Train in the job's thread, on data already in memory (tests, scripts)."""
-    def trainer(config: TrainConfig, stop: threading.Event) -> Iterator[Event]:
-        from fashion.train import train  # here, not at the top: the app shows its controls before torch loads
+    def trainer(config: TrainConfig, stop: threading.Event, own: np.ndarray | None) -> Iterator[Event]:
+        # Imported here, not at the top: the app shows its controls before torch loads.
+        from fashion.live import live_probes
+        from fashion.train import train
 
-        return train(config, load_data(), stop)
+        data = load_data()
+        return train(config, data, stop, probes=live_probes(data.test_images, own))
     return trainer
 
 
@@ -41,10 +47,10 @@ def in_worker_processes(threads: int, device: str | None = None) -> Trainer:
     """Train each job in a worker process (reused from job to job) with `threads` torch threads on `device`
     (a name for fashion.devices.choose; None: FASHION_DEVICE's, or the best there is), out of the caller's
     interpreter lock."""
-    def trainer(config: TrainConfig, stop: threading.Event) -> Iterator[Event]:
+    def trainer(config: TrainConfig, stop: threading.Event, own: np.ndarray | None) -> Iterator[Event]:
         from fashion.workers import train_in_worker
 
-        return train_in_worker(config, stop, threads, device)
+        return train_in_worker(config, stop, threads, device, own)
     return trainer
 
 
@@ -98,6 +104,7 @@ class TrainingJob:
     # Each page showing the job says whether it is still open; with none left open, the job is abandoned.
     watchers: list[Callable[[], bool]] = field(default_factory=list)
     owner: str | None = None                 # the person it trains for (the app's id in the page's URL)
+    own_image: np.ndarray | None = None      # their last Classify input, shown in the live strip
     id: int = field(default_factory=itertools.count(1).__next__)
     state: str = QUEUED
     stop_event: threading.Event = field(default_factory=threading.Event)
@@ -166,10 +173,10 @@ class JobQueue:
         self._waiting: deque[TrainingJob] = deque()
         self._running: set[TrainingJob] = set()
 
-    def submit(self, config: TrainConfig, alive: Callable[[], bool] | None = None,
-               owner: str | None = None) -> TrainingJob:
+    def submit(self, config: TrainConfig, alive: Callable[[], bool] | None = None, owner: str | None = None,
+               own_image: np.ndarray | None = None) -> TrainingJob:
         config.validate()   # refuse bad settings now, in the caller's thread, not later in the worker
-        job = TrainingJob(config, [alive] if alive else [], owner, queue=self)
+        job = TrainingJob(config, [alive] if alive else [], owner, own_image, queue=self)
         with self._cond:
             self._waiting.append(job)
         threading.Thread(target=self._work, args=(job,), name=f"training-job-{job.id}", daemon=True).start()
@@ -238,7 +245,7 @@ class JobQueue:
         if not self._wait_for_slot(job):
             return
         try:
-            for event in self.trainer(job.config, job.stop_event):
+            for event in self.trainer(job.config, job.stop_event, job.own_image):
                 job.record(event)
                 if not job.alive():
                     job.stop_event.set()   # nobody is watching: stop burning the CPU

@@ -15,7 +15,7 @@ import re
 import secrets
 import threading
 import time
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from fashion.files import atomic_write
@@ -43,6 +43,8 @@ class StoredRun:
     seconds: float
     stopped: bool
     device: str                     # where it trained, in words
+    # Each evaluation, the last at the end of the run: {"step", "epoch", "accuracy", "per_class", "confusion"}.
+    evals: list[dict] = field(default_factory=list)
     id: str = ""                    # the file stem, set by the store: time-ordered
 
     @property

@@ -18,6 +18,7 @@ from fashion.data import FashionMNIST, augment, batches, to_float
 from fashion.devices import autocast, choose, describe
 from fashion.evaluate import Report, evaluate
 from fashion.events import DoneEvent, EvalEvent, Event, StepEvent
+from fashion.live import live_view
 from fashion.model import build_model
 
 
@@ -49,9 +50,10 @@ def train_step(model, optimizer, x, y, label_smoothing: float, bf16: bool = Fals
 
 
 def train(config: TrainConfig, data: FashionMNIST, stop: threading.Event | None = None,
-          device: torch.device | None = None) -> Iterator[Event]:
+          device: torch.device | None = None, probes: torch.Tensor | None = None) -> Iterator[Event]:
     """Train a new model on `device` (default: fashion.devices.choose()); yield a StepEvent per batch, an
-    EvalEvent every `eval_every` steps, then a DoneEvent."""
+    EvalEvent every `eval_every` steps (with the model's answers on `probes`, float (N, 1, 28, 28) images,
+    if given: fashion.live), then a DoneEvent."""
     config.validate()
     device = device or choose()
     data = data.to(device)          # once per run, and not at all where the caller moved it already
@@ -87,7 +89,8 @@ def train(config: TrainConfig, data: FashionMNIST, stop: threading.Event | None 
                             elapsed, elapsed / step * (total - step))
             if step % config.eval_every == 0 or step == total:
                 report, evaluated_at = test_report(), step
-                yield EvalEvent(step, epoch, time.perf_counter() - start, report)
+                live = live_view(model, probes) if probes is not None else None
+                yield EvalEvent(step, epoch, time.perf_counter() - start, report, live)
         if step >= total or stopped:
             break
     if evaluated_at != step:   # stopped between evaluations: score the model as it is now

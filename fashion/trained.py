@@ -46,17 +46,17 @@ def stored_run(config: TrainConfig, snap: Snapshot) -> tuple[StoredRun, bytes]:
     done = snap.result
     card = new_card(done.model, config, done.report, mirror=False, training_time_s=done.elapsed_s, steps=done.step,
                     device=done.device)
-    # The final score closes each test-accuracy curve, even for a run stopped between two evaluations.
-    eval_steps = [e.step for e in snap.evals]
-    test_accuracy = [e.report.accuracy for e in snap.evals]
-    if eval_steps[-1] != done.step:
-        eval_steps.append(done.step)
-        test_accuracy.append(done.report.accuracy)
+    # The final score closes the evaluations, and each test-accuracy curve, even for a run stopped between two.
+    scores = [(e.step, e.report) for e in snap.evals]
+    if scores[-1][0] != done.step:
+        scores.append((done.step, done.report))
+    evals = [{"step": step, "epoch": config.in_epochs([step])[0], "accuracy": report.accuracy,
+              "per_class": report.per_class, "confusion": report.confusion} for step, report in scores]
     run = StoredRun(
         number=0, config=asdict(config), accuracy=done.report.accuracy, per_class=done.report.per_class,
         confusion=done.report.confusion,
-        curves={"epoch": config.in_epochs(snap.steps), "loss": snap.losses, "eval_epoch": config.in_epochs(eval_steps),
-                "test_accuracy": test_accuracy},
-        seconds=done.elapsed_s, stopped=done.stopped, device=done.device,
+        curves={"epoch": config.in_epochs(snap.steps), "loss": snap.losses,
+                "eval_epoch": [e["epoch"] for e in evals], "test_accuracy": [e["accuracy"] for e in evals]},
+        seconds=done.elapsed_s, stopped=done.stopped, device=done.device, evals=evals,
     )
     return run, model_bytes(done.model, card)

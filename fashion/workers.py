@@ -18,10 +18,14 @@ import types
 from collections.abc import Iterator
 from dataclasses import replace
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from fashion.config import TrainConfig
 from fashion.data import DataError, find_data_dir
 from fashion.events import DoneEvent, Event
+
+if TYPE_CHECKING:
+    import numpy as np
 
 SPAWN = multiprocessing.get_context("spawn")
 POLL_S = 0.2              # how often the parent looks at the stop flag and at whether the worker still lives
@@ -95,13 +99,13 @@ def prepare(threads: int, device: str | None) -> None:
     give_back(take_worker(find_data_dir(), threads, device))
 
 
-def train_in_worker(config: TrainConfig, stop: threading.Event, threads: int,
-                    device: str | None) -> Iterator[Event]:
+def train_in_worker(config: TrainConfig, stop: threading.Event, threads: int, device: str | None,
+                    own: np.ndarray | None = None) -> Iterator[Event]:
     """The events of `fashion.train.train(config, ...)`, run in a worker process with `threads` torch threads
-    on `device`. Setting `stop` stops it as it stops the loop."""
+    on `device`, its live strip showing `own` too (fashion.live). Setting `stop` stops it as it stops the loop."""
     folder = find_data_dir()          # no data: the sentence comes at once, before any process starts
     worker = take_worker(folder, threads, device)
-    worker.jobs.put(config)
+    worker.jobs.put((config, own))
     finished = False
     try:
         while True:
@@ -145,6 +149,7 @@ def work(folder: Path, threads: int, device: str | None, jobs, events, stop) -> 
     """The worker process: get ready, then train each job it is given, sending each event back."""
     from fashion.data import load_fashion_mnist
     from fashion.devices import choose
+    from fashion.live import live_probes
     from fashion.model import configure_cpu
     from fashion.train import train
 
@@ -152,8 +157,9 @@ def work(folder: Path, threads: int, device: str | None, jobs, events, stop) -> 
     try:
         where = choose(device)
         data = load_fashion_mnist(folder).to(where)
-        while (config := jobs.get()) is not None:
-            for event in train(config, data, stop, where):
+        while (job := jobs.get()) is not None:
+            config, own = job
+            for event in train(config, data, stop, where, live_probes(data.test_images, own)):
                 events.put(("done", pack(event)) if isinstance(event, DoneEvent) else ("event", event))
     except DataError as e:
         events.put(("data", str(e)))

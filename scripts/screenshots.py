@@ -1,4 +1,5 @@
-"""Refresh the README's pictures of the app: docs/train.png, docs/mistakes.png and docs/classify.png.
+"""Refresh the README's pictures of the app: docs/train.png, docs/mistakes.png, docs/classify.png, and the
+inside views docs/inside.png (feature maps and filters) and docs/embedding.png (the embedding map).
 
 Run `make screenshots` (or `.venv/bin/python scripts/screenshots.py` from the project folder). It starts
 the app on a free port, walks through the three tabs in headless Chromium as the browser tests do
@@ -101,6 +102,31 @@ def classify_tab(page) -> None:
     save(page, "classify")
 
 
+def save_part(page, key: str, name: str) -> Path:
+    """A screenshot of one keyed container of the page."""
+    wait_for_images(page)
+    path = DOCS / f"{name}.png"
+    keyed(page, key).screenshot(path=path, animations="disabled")
+    print(f"saved {path.relative_to(ROOT)}")
+    return path
+
+
+def inside_views(page) -> None:
+    """After classify_tab: the photo's feature maps, its nearest training images, then the embedding map."""
+    result_panel(page).get_by_text("Inside the network").click()
+    expect(keyed(page, "inside_network").locator("img")).to_have_count(5, timeout=SLOW_MS)
+    page.wait_for_timeout(1000)      # the expander's opening animation
+    save_part(page, "inside_network", "inside")
+    keyed(page, "classify_find_neighbours").get_by_role("button").click()
+    expect(keyed(page, "classify_neighbours").locator("img")).to_have_count(8, timeout=2 * SLOW_MS)
+    save_part(page, "classify_neighbours", "neighbours")
+    open_tab(page, "Mistakes")
+    page.get_by_text("The embedding map").click()
+    expect(keyed(page, "embedding_map").locator(".js-plotly-plot")).to_be_visible(timeout=SLOW_MS)
+    page.wait_for_timeout(2000)      # the expander's animation and Plotly's first draw
+    save_part(page, "mistakes_embedding", "embedding")
+
+
 def main() -> int:
     if not CHROMIUM.exists():
         print(f"{CHROMIUM} is missing: install Debian's chromium package (make screenshots does, with apt).",
@@ -117,6 +143,7 @@ def main() -> int:
         train_tab(page)
         mistakes_tab(page)
         classify_tab(page)
+        inside_views(page)
         if page.console_errors:
             print("The browser logged errors:", *page.console_errors, sep="\n  ", file=sys.stderr)
     return 0

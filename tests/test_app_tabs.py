@@ -115,7 +115,7 @@ def test_uploaded_photo_fills_the_result_panel(app, photos):
     text = panel_text(app)
     assert any(name in text for name in CLASS_NAMES), text
     assert len(result_panel(app).image) >= 3              # the photo, the 28x28 view, the heat map
-    views = result_panel(app).expander
+    views = [e for e in result_panel(app).expander if "views the answer is averaged over" in e.label]
     assert len(views) == 1 and f"{2 * len(RENDERINGS)} views" in views[0].label and len(views[0].image) == 1
 
 
@@ -220,3 +220,50 @@ def test_the_sidebar_names_the_device_and_a_bad_fashion_device_falls_back_to_the
         assert not at.exception and any(name in panel_text(at) for name in CLASS_NAMES)
     finally:
         state.device_choice.clear()
+
+
+def test_inside_the_network_and_the_nearest_training_images(app, photos):
+    import torch
+
+    from fashion.card import ModelCard
+    from fashion.model import build_model
+    from fashion.weights import model_bytes
+
+    # The shipped pair's first network: a stem, three stages, and the first filters.
+    assert len(app.container(key="mistakes_inside_network").image) == 5
+    model = build_model("fast", torch.Generator().manual_seed(3)).eval()   # a small model: its index builds fast
+    app.file_uploader(key="model_upload").set_value(("small.safetensors", model_bytes(model, ModelCard("fast")),
+                                                     "application/octet-stream")).run()
+    photo = sorted((photos / "trouser").glob("*.jpg"))[0]
+    app.file_uploader(key="classify_upload").set_value((photo.name, photo.read_bytes(), "image/jpeg")).run()
+    assert not app.exception, [e.value for e in app.exception]
+    inside = app.container(key="inside_network")
+    assert len(inside.image) == 4                                      # three stages and the filters
+    assert any("output 16×14×14" in m.value for m in inside.markdown)
+    app.button(key="classify_find_neighbours").click().run()          # its index builds in the background
+    for _ in range(300):
+        if len(app.container(key="classify_neighbours").image) == 8:
+            break
+        time.sleep(0.5)
+        app.run()
+    neighbours = app.container(key="classify_neighbours")
+    assert len(neighbours.image) == 8 and sum("distance" in c.value for c in neighbours.caption) == 8
+    assert any(" of 8 are " in c.value for c in neighbours.caption)
+
+    # The same index places the test images on the Mistakes tab's map, the photo as a star.
+    open_tab(app, "Mistakes")
+    charts_drawn = [c for c in app.get("plotly_chart") if "embedding_map" in c.proto.id]
+    assert len(charts_drawn) == 1 and '"Your input"' in charts_drawn[0].proto.spec
+    app.session_state["mistakes_map_selection"] = [0, 1, 2]          # what a lasso around three dots sets
+    app.run()
+    assert any(c.value.startswith("3 images picked on the map") for c in tab(app, "Mistakes").caption)
+    assert len(app.container(key="mistakes_images").image) == 3
+    app.button(key="mistakes_clear_map").click().run()
+    assert mistake_count(app) > 0
+
+
+def test_a_lasso_on_the_map_selects_the_test_images_under_it():
+    from fashion.ui.mistakes_tab import selection_from_event
+
+    event = {"selection": {"points": [{"customdata": 7, "curve_number": 2}, {"customdata": 3.0}, {"x": 1}]}}
+    assert selection_from_event(event) == [3, 7] and selection_from_event(None) == []

@@ -67,6 +67,9 @@ def test_start_stop_cycle_adds_a_run_to_the_history():
     at.run()
     rerun_until(at, lambda a: job(a) is None or len(job(a).snapshot().evals) >= 1)
     assert "Epoch 1/1" in progress_text(at) or job(at) is None
+    at.run()
+    strip = at.container(key="train_live_predictions")                # twelve test images and the filters
+    assert len(strip.image) == 13 and sum(c.value.startswith((":green[", ":red[")) for c in strip.caption) == 12
     at.button(key="train_stop").click()
     rerun_until(at, lambda a: job(a) is None and len(runs(a)) == 1)
     run = runs(at)[0]
@@ -157,5 +160,9 @@ def test_a_reload_reattaches_to_the_run_and_finished_runs_survive_a_restart():
     assert any(name in text.value for text in later.markdown)          # drawn in the history
     later.selectbox(key="model_choice").set_value(name).run()          # its model loads and answers
     assert not later.exception and later.sidebar.metric[0].value == f"{runs(later)[0].accuracy:.2%}"
+    replay = later.container(key="train_replay")                       # the run's evaluations, replayed
+    evaluations = later.select_slider(key="train_replay_step") if len(runs(later)[0].evals) > 1 else None
+    assert len([c for c in later.get("plotly_chart") if "train_replay_confusion" in c.proto.id]) == 1
+    assert replay and (evaluations is None or evaluations.value == evaluations.options[-1])
     for stranger in (session_of(None), session_of("../" + owner), session_of(owner[:-1] + "?")):
         assert runs(stranger) == [] and stranger.session_state["owner"] != owner

@@ -79,6 +79,41 @@ def probability_figure(probs: list[float], title: str = "") -> go.Figure:
     return figure
 
 
+# Ten colours a reader can tell apart (Plotly's "D3" set), one per class, in class order.
+CLASS_COLOURS = ("#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#7f7f7f",
+                 "#bcbd22", "#17becf")
+
+
+def embedding_figure(points: np.ndarray, true: np.ndarray, predicted: np.ndarray,
+                     star: tuple[float, float] | None = None) -> go.Figure:
+    """Test images (N, 2) on the embedding map, coloured by true class, mistakes ringed in black; `star` marks
+    the Classify tab's input. Each point's customdata is its test index, for box and lasso selections."""
+    figure = go.Figure()
+    index = np.arange(len(points))
+    for c, name in enumerate(CLASS_NAMES):
+        mine = true == c
+        wrong = mine & (predicted != true)
+        figure.add_trace(go.Scattergl(
+            x=points[mine, 0], y=points[mine, 1], mode="markers", name=name, customdata=index[mine],
+            marker=dict(size=np.where(wrong[mine], 7, 4), color=CLASS_COLOURS[c],
+                        line=dict(width=np.where(wrong[mine], 1.5, 0), color="black")),
+            text=[f"#{i}: {name}" + (f", taken for {CLASS_NAMES[predicted[i]]}" if true[i] != predicted[i] else "")
+                  for i in index[mine]],
+            hovertemplate="%{text}<extra></extra>",
+        ))
+    if star is not None:
+        figure.add_trace(go.Scatter(x=[star[0]], y=[star[1]], mode="markers", name="Your input",
+                                    marker=dict(symbol="star", size=20, color="gold", line=dict(width=1.5,
+                                                                                                color="black")),
+                                    hovertemplate="Your input (Classify tab)<extra></extra>"))
+    figure.update_layout(
+        height=520, margin=dict(l=10, r=10, t=30, b=10), dragmode="lasso", legend=dict(itemsizing="constant"),
+        xaxis=dict(title="first main direction", zeroline=False), yaxis=dict(title="second", zeroline=False),
+        plot_bgcolor="white",
+    )
+    return figure
+
+
 def to_uint8(image: np.ndarray) -> np.ndarray:
     """A [0, 1] float image (or a uint8 one) as uint8."""
     if image.dtype == np.uint8:

@@ -13,7 +13,7 @@ from streamlit_drawable_canvas import st_canvas
 from fashion.classes import CLASS_LIST
 from fashion.infer import Answer, Classifier
 from fashion.sketch import NOTHING_DRAWN
-from fashion.ui import charts, state
+from fashion.ui import charts, inside_view, neighbours_view, state
 
 log = logging.getLogger(__name__)
 
@@ -154,3 +154,6 @@ def render_prediction(result: Result) -> None:
             st.html("<style>.st-key-classify_all_views img {image-rendering: pixelated;}</style>")
             # Two rows: the renderings (then squeezed), and below them their mirror images.
             st.image(charts.data_url(charts.tile(answer.views, columns=len(answer.views) // 2, cell=112)))
+    st.session_state.classify_last_image = answer.image       # the Mistakes tab's map shows it as a star
+    neighbours_view.render(answer.image)
+    inside_view.render(state.chosen_classifier().model, answer.image)

@@ -8,8 +8,9 @@ import torch
 
 from fashion.classes import CLASS_NAMES
 from fashion.data import DataError
-from fashion.evaluate import Mistakes, find_mistakes, report_from_probs
-from fashion.ui import charts, state
+from fashion.evaluate import Mistakes, answers_at, find_mistakes, report_from_probs
+from fashion.neighbours import features_of
+from fashion.ui import charts, inside_view, neighbours_view, state
 
 ALL = "All"
 FILTER_OPTIONS = [ALL, *CLASS_NAMES]
@@ -19,7 +20,7 @@ GRID_COLUMNS = 8
 TILE_PX = 112          # 28 x 4: a whole factor keeps the upscaled pixels square
 DETAIL_PX = 280
 DEFAULTS = {"mistakes_true": ALL, "mistakes_pred": ALL, "mistakes_sort": SORTS[0], "mistakes_page": 1,
-            "mistakes_detail": None}
+            "mistakes_detail": None, "mistakes_map_selection": []}
 
 
 def init_state() -> None:
@@ -56,7 +57,24 @@ def on_cell_click() -> None:
     points = (event or {}).get("selection", {}).get("points", [])
     if points:
         st.session_state.mistakes_true, st.session_state.mistakes_pred = filters_from_point(points[0])
+        st.session_state.mistakes_map_selection = []
         reset_page()
+
+
+def selection_from_event(event) -> list[int]:
+    """The test indices of the points selected on the embedding map (each point's customdata)."""
+    points = (event or {}).get("selection", {}).get("points", [])
+    return sorted({int(p["customdata"]) for p in points if isinstance(p.get("customdata"), (int, float))})
+
+
+def on_map_select() -> None:
+    st.session_state.mistakes_map_selection = selection_from_event(st.session_state.get("embedding_map"))
+    reset_page()
+
+
+def clear_map_selection() -> None:
+    st.session_state.mistakes_map_selection = []
+    reset_page()
 
 
 def show_detail(index: int) -> None:
@@ -94,13 +112,17 @@ def render() -> None:
     st.markdown(f"**{state.chosen_name()}** gets **{len(mistakes):,}** of {len(labels):,} test images wrong "
                 f"({report.accuracy:.1%} accuracy). Click a cell of the confusion matrix to see those mistakes.")
     render_charts(report.confusion, report.per_class)
+    render_map(probs, labels)
     positions = render_filters(mistakes)
+    if selected := st.session_state.mistakes_map_selection:
+        # Points picked on the map, right answers or wrong, take the place of the filtered mistakes.
+        mistakes, positions = answers_at(probs, labels, torch.tensor(selected)), list(range(len(selected)))
     # Browsers smooth enlarged images; the tiles should show the model's pixels as crisp squares.
     st.html("<style>.st-key-mistakes_images img, .st-key-mistakes_detail_view img "
             "{image-rendering: pixelated;}</style>")
     grid, detail = st.columns([3, 1], gap="medium")
     with grid, st.container(key="mistakes_images"):
-        page = render_grid(mistakes, positions)
+        page = render_grid(mistakes, positions, "images picked on the map" if selected else "mistakes")
     with detail, st.container(key="mistakes_detail_view"):
         render_detail(mistakes, probs, page)
 
@@ -125,6 +147,26 @@ def render_charts(confusion: list[list[int]], per_class: list[float]) -> None:
                         config={"displayModeBar": False})
 
 
+def render_map(probs: torch.Tensor, labels: torch.Tensor) -> None:
+    """The embedding map: the chosen model's features of the test images on their two main directions."""
+    with st.expander("The embedding map: the test images as the model sees them"), \
+            st.container(key="mistakes_embedding"):
+        st.markdown("Each dot is one test image, placed by the model's features (their two main directions), "
+                    "coloured by its true class; the black-ringed ones are mistakes. Images the model finds "
+                    "alike lie close. Draw a lasso (or, with the toolbar, a box) around some dots to see them in "
+                    "the grid below; your last Classify input is the star.")
+        if not neighbours_view.index_ready("Draw the map", "mistakes_draw_map"):
+            return
+        index = state.chosen_index()
+        points = index().test_map.numpy()
+        star = None
+        if (image := st.session_state.get("classify_last_image")) is not None:
+            x = torch.from_numpy(image.astype("float32")).view(1, 1, 28, 28)
+            star = tuple(index().on_map(features_of(state.chosen_classifier().model, x))[0].tolist())
+        st.plotly_chart(charts.embedding_figure(points, labels.numpy(), probs.argmax(1).numpy(), star),
+                        key="embedding_map", on_select=on_map_select, selection_mode=("box", "lasso"))
+
+
 def render_filters(mistakes: Mistakes) -> list[int]:
     """Filter, sort and page widgets; returns the filtered positions in display order."""
     true_col, pred_col, sort_col, page_col = st.columns([2, 2, 2, 1])
@@ -140,16 +182,18 @@ def render_filters(mistakes: Mistakes) -> list[int]:
     return positions
 
 
-def render_grid(mistakes: Mistakes, positions: list[int]) -> list[int]:
-    """One page of mistake tiles; returns the positions on it."""
+def render_grid(mistakes: Mistakes, positions: list[int], noun: str) -> list[int]:
+    """One page of tiles (mistakes, or the images picked on the map); returns the positions on it."""
     page = st.session_state.mistakes_page
     shown = positions[(page - 1) * PAGE_SIZE: page * PAGE_SIZE]
     if not shown:
-        st.caption("0 mistakes")
+        st.caption(f"0 {noun}")
         st.info("No mistakes with these filters.")
         return shown
-    st.caption(f"{len(positions):,} mistakes · showing {(page - 1) * PAGE_SIZE + 1}–"
+    st.caption(f"{len(positions):,} {noun} · showing {(page - 1) * PAGE_SIZE + 1}–"
                f"{(page - 1) * PAGE_SIZE + len(shown)}")
+    if noun != "mistakes":
+        st.button("Back to the filtered mistakes", key="mistakes_clear_map", on_click=clear_map_selection)
     images = state.dataset().test_images
     for row in range(0, len(shown), GRID_COLUMNS):
         # The last row may be short: its extra columns stay empty.
@@ -186,3 +230,5 @@ def render_detail(mistakes: Mistakes, probs: torch.Tensor, page: list[int]) -> N
     st.markdown("\n".join(f"{rank}. {CLASS_NAMES[i]}: {image_probs[i]:.1%}" for rank, i in enumerate(top, 1)))
     st.plotly_chart(charts.probability_figure(image_probs), key="mistakes_detail_probs",
                     config={"displayModeBar": False})
+    image = data.test_images[index].float().div(255).numpy()
+    inside_view.render(state.chosen_classifier().model, image, key="mistakes_inside_network", columns=8)

@@ -2,8 +2,10 @@
 in the run store, found again through the id in the page's URL), and this session's loaded model files."""
 from __future__ import annotations
 
+import atexit
 import hashlib
-import logging
+import threading
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from typing import TYPE_CHECKING
 
@@ -12,7 +14,7 @@ import streamlit as st
 from fashion.classes import DEFAULT_WEIGHTS
 from fashion.jobs import TrainingJob, kept
 from fashion.run_store import RunStore, StoredRun, is_owner_id, new_owner_id
-from fashion.shared import Shared
+from fashion.shared import Abandoned, Shared
 from fashion.ui import warm_up
 
 # PyTorch is imported where it is first needed, so the Train tab's controls can show before it loads.
@@ -21,10 +23,10 @@ if TYPE_CHECKING:
 
     from fashion.data import FashionMNIST
     from fashion.infer import Classifier
+    from fashion.neighbours import FeatureIndex
 
 SHIPPED = "Shipped model"
 OWNER_PARAM = "user"        # the page's query parameter that holds this person's id
-log = logging.getLogger(__name__)
 
 
 def load_dataset() -> FashionMNIST:
@@ -58,6 +60,42 @@ shipped_classifier: Shared[Classifier] = Shared(load_shipped_classifier)
 # The shipped model's answers on the test images take seconds: the Mistakes tab shows a note until
 # they are ready rather than hold up the page.
 shipped_test_probs: Shared[torch.Tensor] = Shared(classify_test_images)
+
+
+_exiting = threading.Event()
+
+
+def stop_builds() -> None:
+    """At exit, let index builds end between two chunks: a thread killed inside PyTorch at shutdown ends the
+    process with "terminate called without an active exception"."""
+    _exiting.set()
+    for thread in threading.enumerate():
+        if thread.name.startswith("building Shared(index_of"):
+            thread.join(timeout=10)
+
+
+atexit.register(stop_builds)
+
+
+def index_builder(classifier: Callable[[], Classifier]) -> Shared[FeatureIndex]:
+    """A model's index of the training and test images' features (fashion.neighbours), built in the
+    background on first need: 45 s for the shipped pair on two cores, so never in a page's script run."""
+    def index_of_training_features() -> FeatureIndex:
+        from fashion.neighbours import build_index
+
+        data = dataset()
+        return build_index(classifier().model, data.train_images, data.test_images, report)
+
+    def report(share: float) -> None:
+        if _exiting.is_set():
+            raise Abandoned
+        shared.progress = share
+
+    shared = Shared(index_of_training_features)
+    return shared
+
+
+shipped_index: Shared[FeatureIndex] = index_builder(shipped_classifier)
 # Every person's finished runs, on disk (FASHION_RUN_STORE), each person's under their own id.
 run_store: Shared[RunStore] = Shared(RunStore)
 
@@ -69,6 +107,9 @@ class Run(StoredRun):
     model_file: bytes = b""         # safetensors, for the download button
     test_probs: torch.Tensor | None = field(default=None, repr=False)
     _classifier: Classifier | None = field(default=None, repr=False)
+
+    def __post_init__(self):
+        self.index = index_builder(lambda: self.classifier)
 
     @property
     def classifier(self) -> Classifier:
@@ -87,6 +128,9 @@ class LoadedModel:
     classifier: Classifier
     digest: str                     # sha256 of the file, so loading the same file twice adds nothing
     test_probs: torch.Tensor | None = field(default=None, repr=False)
+
+    def __post_init__(self):
+        self.index = index_builder(lambda: self.classifier)
 
 
 def device() -> torch.device:
@@ -173,6 +217,12 @@ def chosen_test_probs() -> torch.Tensor:
     if model.test_probs is None:
         model.test_probs = model.classifier.probs(dataset().test_images)
     return model.test_probs
+
+
+def chosen_index() -> Shared[FeatureIndex]:
+    """The chosen model's index of training features: ask `.ready` before calling it."""
+    model = chosen_model()
+    return shipped_index if model is None else model.index
 
 
 def load_model_file(file_name: str, data: bytes) -> str:

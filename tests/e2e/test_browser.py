@@ -103,6 +103,8 @@ def test_train_with_defaults_then_stop(page):
     wait_until(page, f"([step, points]) => {STEP_JS} > step && {LOSS_POINTS_JS} > points", step, points)
     # Past the first evaluation (step 100), so that the stopped run is kept in the history.
     wait_until(page, f"{STEP_JS} > 100")
+    # Under the curves, the model's answers on a dozen test images and its first filters.
+    expect(keyed(page, "train_live_predictions").locator("img")).to_have_count(13, timeout=TRAINING_MS)
 
     keyed(page, "train_stop").get_by_role("button").click()
     expect(progress).to_contain_text("Press Start", timeout=TRAINING_MS)  # the live area is free again
@@ -146,6 +148,9 @@ def test_a_second_run_finishes_and_is_compared_with_the_first(page):
     wait_until(page, "() => (document.querySelector('.st-key-train_history .js-plotly-plot')?.data ?? [])"
                      ".filter(t => t.showlegend !== false).length === 2")
     expect(history.get_by_test_id("stDataFrame")).to_be_visible()
+    # The newest run replayed: its confusion matrix and per-class bars at the chosen evaluation.
+    history.get_by_text("Replay a run").click()
+    expect(keyed(page, "train_replay").locator(".js-plotly-plot")).to_have_count(2, timeout=RERUN_MS)
     assert_healthy(page)
 
 
@@ -260,4 +265,49 @@ def test_a_bad_file_gets_a_friendly_sentence(page):
     result = result_panel(page)
     expect(result).to_contain_text("not an image we can read", timeout=RERUN_MS)
     expect(result.locator("img")).to_have_count(0)
+    assert_healthy(page)
+
+
+def test_inside_the_network_and_the_nearest_training_images(page, photos):
+    open_tab(page, "Classify your clothes")
+    open_tab(page, "Upload a photo")
+    upload(page, first_photo(photos, "trouser"))
+    result = result_panel(page)
+    expect(result.get_by_role("heading")).to_have_text(VERDICT, timeout=RERUN_MS)
+    result.get_by_text("Inside the network").click()
+    # The shipped pair's first network: a stem, three stages, the first filters.
+    expect(keyed(page, "inside_network").locator("img")).to_have_count(5, timeout=RERUN_MS)
+    # The shipped model's index of features is built once, when asked, in the background: a minute or two.
+    keyed(page, "classify_find_neighbours").get_by_role("button").click()
+    expect(keyed(page, "classify_neighbours").locator("img")).to_have_count(8, timeout=4 * TRAINING_MS)
+    expect(keyed(page, "classify_neighbours")).to_contain_text("distance")
+    assert_healthy(page)
+
+
+# The embedding map's plotting area on screen, and how many traces it draws.
+MAP_JS = """() => {
+    const chart = document.querySelector('.st-key-embedding_map .js-plotly-plot');
+    const area = chart?.querySelector('.nsewdrag')?.getBoundingClientRect();
+    return area ? [area.left, area.top, area.width, area.height, chart.data.length] : null;
+}"""
+
+
+def test_a_lasso_on_the_embedding_map_shows_those_images(page):
+    open_tab(page, "Mistakes")
+    page.get_by_text("The embedding map").click()
+    wait_until(page, f"({MAP_JS})()?.[4] === 11")        # ten classes and the star of the Classify input
+    keyed(page, "embedding_map").scroll_into_view_if_needed()
+    left, top, width, height, _ = page.evaluate(MAP_JS)
+    ring = [(0.3, 0.3), (0.7, 0.3), (0.7, 0.7), (0.3, 0.7), (0.3, 0.31)]
+    page.mouse.move(left + width * ring[0][0], top + height * ring[0][1])
+    page.mouse.down()
+    for x, y in ring[1:]:
+        page.mouse.move(left + width * x, top + height * y, steps=10)
+    page.mouse.up()
+    grid = keyed(page, "mistakes_images")
+    expect(grid).to_contain_text("images picked on the map", timeout=RERUN_MS)
+    wait_for_script(page)
+    expect(grid.locator("img").first).to_be_visible()
+    keyed(page, "mistakes_clear_map").get_by_role("button").click()
+    expect(grid).to_contain_text(re.compile(r"[\d,]+ mistakes"), timeout=RERUN_MS)
     assert_healthy(page)
