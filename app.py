@@ -15,7 +15,8 @@ st.title("👕 Fashion-MNIST, live")
 st.caption("Train a small CNN on 70,000 Zalando clothing thumbnails, see what it gets wrong, "
            "and try it on your own clothes.")
 # Switching tabs reruns the script, so the Mistakes tab (charts and 40 images: 2 s of the browser's time
-# on a small CPU) is drawn only while it is open and never delays the others.
+# on a small CPU) is drawn only while it is open and never delays the others; the Classify tab keeps its
+# inputs on the page and draws a result only while open.
 train, mistakes, classify = st.tabs(["Train a model", "Mistakes", "Classify your clothes"], key="tab",
                                     on_change="rerun")
 
@@ -30,7 +31,7 @@ from fashion.ui import classify_tab, mistakes_tab, sidebar  # noqa: E402
 
 sidebar.render()
 with classify:
-    classify_tab.render()
+    classify_tab.render(shown=classify.open)
 with mistakes:
     if mistakes.open:
         mistakes_tab.render()

@@ -61,37 +61,46 @@ def cached(kind: str, payload: bytes, answer: Callable[[Classifier], Answer]) ->
     return cache[key]
 
 
-def render() -> None:
+def render(shown: bool = True) -> None:
+    """The tab; `shown` says whether it is open. Its inputs are drawn even when it is not, so that a file
+    survives a look at another tab; a result is worked out and drawn only for the input tab on screen."""
     st.markdown(f"Show the model an item of clothing. It knows ten classes: {CLASS_LIST}.")
-    # Every input stays on screen, so a file survives a look at another tab; only the open tab's is shown.
     tabs = st.tabs([UPLOAD, CAMERA, SKETCH], key="classify_source", on_change="rerun")
     for tab, read in zip(tabs, (upload_input, camera_input, sketch_input), strict=True):
         with tab:
             result = read()
-            if tab.open:
-                render_result(result)
+            if shown and tab.open:
+                render_result(result())
 
 
-def upload_input() -> Result:
+# Each input's widgets draw at once and hand back how to get its result, which is worked out only if shown.
+Later = Callable[[], Result]
+
+
+def message(text: str) -> Later:
+    return lambda: Result(Answer(message=text))
+
+
+def upload_input() -> Later:
     uploaded = st.file_uploader("A photo of one item, laid flat or on a hanger", type=PHOTO_TYPES,
                                 key="classify_upload")
     if uploaded is None:
-        return Result(Answer(message="Upload a photo (JPEG, PNG, WebP, BMP or GIF) to classify it."))
+        return message("Upload a photo (JPEG, PNG, WebP, BMP or GIF) to classify it.")
     return photo_result(uploaded.getvalue())
 
 
-def camera_input() -> Result:
+def camera_input() -> Later:
     shot = st.camera_input("Take a photo of one item, filling most of the frame", key="classify_camera")
     if shot is None:
-        return Result(Answer(message="Take a photo to classify it."))
+        return message("Take a photo to classify it.")
     return photo_result(shot.getvalue())
 
 
-def photo_result(data: bytes) -> Result:
-    return cached("photo", data, lambda classifier: classifier.classify_file(data))
+def photo_result(data: bytes) -> Later:
+    return lambda: cached("photo", data, lambda classifier: classifier.classify_file(data))
 
 
-def sketch_input() -> Result:
+def sketch_input() -> Later:
     left, right = st.columns([1, 1])   # the canvas needs CANVAS_PX of width, even in a narrow window
     with right:
         st.markdown("Draw one item in dark strokes: an outline is enough, closed outlines get filled in. "
@@ -103,9 +112,9 @@ def sketch_input() -> Result:
                             return_image_data=True, key="classify_canvas")
     rgba = drawing.image_data              # None until something is drawn, and always under AppTest
     if rgba is None:
-        return Result(Answer(message=NOTHING_DRAWN))
+        return message(NOTHING_DRAWN)
     rgba = np.ascontiguousarray(rgba)
-    return cached("sketch", rgba.tobytes(), lambda classifier: classifier.classify_sketch(rgba))
+    return lambda: cached("sketch", rgba.tobytes(), lambda classifier: classifier.classify_sketch(rgba))
 
 
 def render_result(result: Result) -> None:

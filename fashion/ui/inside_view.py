@@ -13,7 +13,7 @@ FILTER_PX = 36
 
 
 def render(model: Model, image: np.ndarray, key: str = "inside_network", columns: int = 16) -> None:
-    """The expander for one float image (28, 28) in [0, 1]; `key` names its container (one per page)."""
+    """The expander for one float image (28, 28) in [0, 1]; `key` names its container."""
     with st.expander("Inside the network: what each layer makes of this image"), st.container(key=key):
         st.html(f"<style>.st-key-{key} img {{image-rendering: pixelated;}}</style>")
         st.markdown("Each stage of the network turns its input into many **feature maps**, one per channel: "

@@ -231,4 +231,5 @@ def render_detail(mistakes: Mistakes, probs: torch.Tensor, page: list[int]) -> N
     st.plotly_chart(charts.probability_figure(image_probs), key="mistakes_detail_probs",
                     config={"displayModeBar": False})
     image = data.test_images[index].float().div(255).numpy()
-    inside_view.render(state.chosen_classifier().model, image, key="mistakes_inside_network", columns=8)
+    # The same key as under a Classify result: the two tabs are never drawn with a result at once.
+    inside_view.render(state.chosen_classifier().model, image, columns=8)

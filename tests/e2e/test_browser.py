@@ -310,4 +310,8 @@ def test_a_lasso_on_the_embedding_map_shows_those_images(page):
     expect(grid.locator("img").first).to_be_visible()
     keyed(page, "mistakes_clear_map").get_by_role("button").click()
     expect(grid).to_contain_text(re.compile(r"[\d,]+ mistakes"), timeout=RERUN_MS)
+    wait_for_script(page)
+    # The detail view's own look inside the network, for the chosen mistake.
+    keyed(page, "mistakes_detail_view").get_by_text("Inside the network").click()
+    expect(keyed(page, "inside_network").locator("img")).to_have_count(5, timeout=RERUN_MS)
     assert_healthy(page)
