@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
+import numpy as np
 import torch
 
 from fashion.infer import run
@@ -51,6 +52,11 @@ class FeatureIndex:
 def features_of(model: Model, images: torch.Tensor) -> torch.Tensor:
     """The features the index is made of: each image as it is (no mirror), in float32."""
     return run(model, images, mirror=False, features=True).features
+
+
+def features_of_image(model: Model, image: np.ndarray) -> torch.Tensor:
+    """One float image's (28, 28, in [0, 1]) features (D,), as the index holds them: to look it up or map it."""
+    return features_of(model, torch.from_numpy(np.ascontiguousarray(image, dtype=np.float32)).view(1, 1, 28, 28))[0]
 
 
 def principal_directions(features: torch.Tensor, k: int) -> tuple[torch.Tensor, torch.Tensor]:

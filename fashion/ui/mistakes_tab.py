@@ -9,7 +9,7 @@ import torch
 from fashion.classes import CLASS_NAMES
 from fashion.data import DataError
 from fashion.evaluate import Mistakes, answers_at, find_mistakes, report_from_probs
-from fashion.neighbours import features_of
+from fashion.neighbours import features_of_image
 from fashion.ui import charts, inside_view, neighbours_view, state
 
 ALL = "All"
@@ -157,14 +157,19 @@ def render_map(probs: torch.Tensor, labels: torch.Tensor) -> None:
                     "the grid below; your last Classify input is the star.")
         if not neighbours_view.index_ready("Draw the map", "mistakes_draw_map"):
             return
-        index = state.chosen_index()
-        points = index().test_map.numpy()
+        index = state.chosen_index()()
         star = None
         if (image := st.session_state.get("classify_last_image")) is not None:
-            x = torch.from_numpy(image.astype("float32")).view(1, 1, 28, 28)
-            star = tuple(index().on_map(features_of(state.chosen_classifier().model, x))[0].tolist())
-        st.plotly_chart(charts.embedding_figure(points, labels.numpy(), probs.argmax(1).numpy(), star),
-                        key="embedding_map", on_select=on_map_select, selection_mode=("box", "lasso"))
+            features = features_of_image(state.chosen_classifier().model, image)
+            star = tuple(index.on_map(features[None])[0].tolist())
+        # 10,000 points take 60 ms to lay out: once per model and star, not on every rerun of the tab.
+        figures = st.session_state.setdefault("mistakes_map_figures", {})
+        key = (state.chosen_name(), star)
+        if key not in figures:
+            figures.clear()
+            figures[key] = charts.embedding_figure(index.test_map.numpy(), labels.numpy(), probs.argmax(1).numpy(),
+                                                   star)
+        st.plotly_chart(figures[key], key="embedding_map", on_select=on_map_select, selection_mode=("box", "lasso"))
 
 
 def render_filters(mistakes: Mistakes) -> list[int]:

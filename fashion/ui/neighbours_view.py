@@ -5,11 +5,10 @@ from collections import Counter
 
 import numpy as np
 import streamlit as st
-import torch
 
 from fashion.classes import CLASS_NAMES
 from fashion.data import DataError
-from fashion.neighbours import features_of
+from fashion.neighbours import features_of_image
 from fashion.ui import charts, state
 
 NEIGHBOURS = 8
@@ -59,8 +58,7 @@ def index_progress() -> None:
 
 def draw(image: np.ndarray) -> None:
     index = state.chosen_index()()
-    x = torch.from_numpy(np.ascontiguousarray(image, dtype=np.float32)).view(1, 1, 28, 28)
-    found, distances = index.nearest(features_of(state.chosen_classifier().model, x)[0], NEIGHBOURS)
+    found, distances = index.nearest(features_of_image(state.chosen_classifier().model, image), NEIGHBOURS)
     data = state.dataset()
     labels = [CLASS_NAMES[int(data.train_labels[i])] for i in found]
     st.html("<style>.st-key-classify_neighbours img {image-rendering: pixelated;}</style>")
