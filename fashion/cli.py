@@ -137,7 +137,8 @@ def classify_one(classifier: Classifier, file: str) -> dict:
         return {"file": file, "error": answer.message}
     return {"file": file, "index": p.index, "label": p.label, "confidence": round(p.confidence, 4),
             "top": [[label, round(prob, 4)] for label, prob in p.top],
-            "unfamiliar": p.unfamiliar, "unfamiliar_score": round(p.unfamiliar_score, 4)}
+            "unfamiliar": p.unfamiliar, "unfamiliar_score": round(p.unfamiliar_score, 4),
+            "advice": answer.advice.to_json() if answer.advice else None}
 
 
 def cmd_classify(args) -> int:
@@ -171,6 +172,11 @@ def cmd_evaluate_photos(args) -> int:
           f"{result['seconds_per_photo'] * 1000:.0f} ms a photo (median)")
     for name, acc in result["per_class"].items():
         print(f"  {name:12s} {acc:.1%}")
+    for name, group in [("all", result["overall"]), *result["kinds"].items()]:
+        if group["in_class"]:
+            advice = ", ".join(f"{kind} {n}" for kind, n in group["advice"].items()) or "none"
+            print(f"{name:8s} {group['in_class']:4d} in class: right {group['accuracy']:.1%}, misled {group['misled']:.1%}, "
+                  f"false alarms {group['false_alarms'] or 0:.1%}; advice: {advice}")
     if result["flagged_known"] is not None:
         print(f"flagged as unfamiliar: {result['flagged_known']:.0%} of garments of the ten classes", end="")
         print(f", {result['flagged_unfamiliar']:.0%} of unfamiliar items" if result["flagged_unfamiliar"] is not None

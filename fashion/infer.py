@@ -20,6 +20,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from fashion.advice import Advice, needs_advice
 from fashion.card import ModelCard
 from fashion.classes import CLASS_NAMES, DEFAULT_WEIGHTS, NUM_CLASSES
 from fashion.data import to_float
@@ -112,6 +113,7 @@ class Answer:
     image: np.ndarray | None = None    # the main 28x28 rendering: the one to show and explain
     views: np.ndarray | None = None    # every 28x28 view the answer is averaged over
     photo: PhotoInput | None = None    # for a photo: where in it the item was found
+    advice: Advice | None = None       # for a photo unlike the dataset's: what is off, and what to do
     message: str | None = None         # why there is no prediction
     level: str = "info"                # how bad that is: "info" (nothing yet), "warning" or "error"
 
@@ -172,7 +174,9 @@ class Classifier:
             return Answer(message=str(error), level="warning")
         except ImageError as error:
             return Answer(message=str(error), level="error")
-        return Answer(self.classify_photo(photo), photo.image, seen_views(photo.views), photo)
+        prediction = self.classify_photo(photo)
+        return Answer(prediction, photo.image, seen_views(photo.views), photo,
+                      advice=needs_advice(photo.findings, prediction.confidence))
 
     def classify_sketch(self, rgba: np.ndarray) -> Answer:
         """A drawing from the sketch canvas (RGBA or RGB, dark on white) to an answer."""

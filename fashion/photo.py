@@ -6,11 +6,13 @@ seeded with a central rectangle), then render the masked item the dataset's way.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 
 import cv2
 import numpy as np
 
+from fashion import pose
+from fashion.advice import CUT_OFF_EDGE_SHARE, LOW_CONTRAST, Findings
 from fashion.classes import IMAGE_SIZE
 from fashion.images import ImageError, decode_image, to_gray
 from fashion.render import fit_to_square
@@ -24,6 +26,11 @@ GRABCUT_ITERATIONS = 4
 # Mask parts thinner than this (in px at SEGMENT_SIDE, ~2% of the photo) are not cloth: hanger hooks,
 # threads of a busy sheet. Opening removes them before we pick the largest blob.
 THIN_PX = 3
+# A separate blob at least this share of the item's area is another item beside it (several in one photo).
+OTHER_ITEM_SHARE = 0.3
+# Enclosed background larger than this share of the item is kept out of it (trouser legs that touch at the
+# hem enclose the gap between them); smaller holes are prints or shadows GrabCut missed, and are filled.
+HOLE_SHARE = 0.03
 MIN_ITEM_FRACTION = 0.01  # a mask smaller than this share of the image means segmentation failed
 MIN_SIDE = 8              # images thinner than this (1x1, 2000x3) hold no item to classify
 STRETCH_PERCENTILES = (2, 98)   # the item's shades between these span [0, 1] when stretched: specks don't count
@@ -44,6 +51,7 @@ class PhotoInput:
     mask: np.ndarray           # bool (H, W) at the size of `rgb`: where we think the item is
     box: tuple[int, int, int, int]   # x0, y0, x1, y1 of the item in `rgb`
     rgb: np.ndarray            # the decoded photo the mask refers to
+    findings: Findings = field(default_factory=Findings)   # what is unlike the dataset (fashion/advice.py)
 
     @property
     def image(self) -> np.ndarray:
@@ -56,8 +64,14 @@ def is_dataset_like(rgb: np.ndarray) -> bool:
     return rgb.shape[0] == IMAGE_SIZE and rgb.shape[1] == IMAGE_SIZE
 
 
-def segment(rgb: np.ndarray) -> np.ndarray:
-    """Boolean mask of the item: GrabCut on a small copy, thin parts removed, the largest blob with holes filled."""
+@dataclass
+class Segmentation:
+    mask: np.ndarray           # bool (H, W): the item, the largest blob, its small holes filled
+    others: int                # separate blobs beside it of at least OTHER_ITEM_SHARE of its area
+
+
+def segment(rgb: np.ndarray) -> Segmentation:
+    """Find the item: GrabCut on a small copy, thin parts removed, the largest blob with small holes filled."""
     h, w = rgb.shape[:2]
     scale = SEGMENT_SIDE / max(h, w)
     small = cv2.resize(rgb, (max(1, round(w * scale)), max(1, round(h * scale))), interpolation=cv2.INTER_AREA)
@@ -70,19 +84,32 @@ def segment(rgb: np.ndarray) -> np.ndarray:
                 bgd, fgd, GRABCUT_ITERATIONS, cv2.GC_INIT_WITH_RECT)
     mask = np.isin(labels, (cv2.GC_FGD, cv2.GC_PR_FGD)).astype(np.uint8)
     mask = cv2.morphologyEx(mask, cv2.MORPH_OPEN, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (THIN_PX, THIN_PX)))
-    mask = largest_component(mask)
-    return cv2.resize(mask, (w, h), interpolation=cv2.INTER_NEAREST).astype(bool)
+    item, others = largest_component(mask)
+    return Segmentation(cv2.resize(item, (w, h), interpolation=cv2.INTER_NEAREST).astype(bool), others)
 
 
-def largest_component(mask: np.ndarray) -> np.ndarray:
-    """Keep the biggest connected blob and fill its holes (a garment is one solid piece)."""
+def largest_component(mask: np.ndarray) -> tuple[np.ndarray, int]:
+    """The biggest connected blob with its small holes filled (a print or a shadow on a garment), and how
+    many other blobs are at least OTHER_ITEM_SHARE of its size. Holes of more than HOLE_SHARE of the blob
+    stay open: background showing through, as between a pair of trousers' legs."""
     count, labels, stats, _ = cv2.connectedComponentsWithStats(mask, connectivity=8)
     if count <= 1:
-        return np.zeros_like(mask)
-    biggest = 1 + int(np.argmax(stats[1:, cv2.CC_STAT_AREA]))
+        return np.zeros_like(mask), 0
+    areas = stats[1:, cv2.CC_STAT_AREA]
+    biggest = 1 + int(np.argmax(areas))
+    others = int((areas >= OTHER_ITEM_SHARE * areas.max()).sum()) - 1
     blob = (labels == biggest).astype(np.uint8)
+    return fill_small_holes(blob), others
+
+
+def fill_small_holes(blob: np.ndarray) -> np.ndarray:
+    """The blob with the holes inside it filled, except those of more than HOLE_SHARE of its area."""
     contours, _ = cv2.findContours(blob, cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_SIMPLE)
-    return cv2.drawContours(np.zeros_like(blob), contours, -1, 1, thickness=cv2.FILLED)
+    filled = cv2.drawContours(np.zeros_like(blob), contours, -1, 1, thickness=cv2.FILLED)
+    holes = filled & (1 - blob)
+    count, labels, stats, _ = cv2.connectedComponentsWithStats(holes, connectivity=4)
+    large = [i for i in range(1, count) if stats[i, cv2.CC_STAT_AREA] > HOLE_SHARE * blob.sum()]
+    return np.where(np.isin(labels, large), 0, filled).astype(np.uint8)
 
 
 @dataclass(frozen=True)
@@ -161,13 +188,37 @@ def prepare_photo(rgb: np.ndarray) -> PhotoInput:
         return PhotoInput(image[None], np.ones((h, w), bool), (0, 0, w, h), rgb)
     if min(h, w) < MIN_SIDE or gray.std() < 2.0:
         raise NoItemError(NO_ITEM)
-    mask = segment(rgb)
+    found = segment(rgb)
+    mask, findings = found.mask, Findings(several=found.others > 0)
     if mask.mean() < MIN_ITEM_FRACTION:
         # GrabCut lost the item, typically one that fills the frame and touches its edges.
         mask = np.ones((h, w), bool)
+    findings.cut_off = runs_off_the_frame(mask)
+    findings.low_contrast = contrast(rgb, mask) < LOW_CONTRAST
+    mask, findings.worn = keep_if_found(mask, pose.below_face(mask, pose.find_face(gray)))
+    mask, findings.pair = keep_if_found(mask, pose.one_of_pair(mask))
     ys, xs = np.nonzero(mask)
     box = (int(xs.min()), int(ys.min()), int(xs.max()) + 1, int(ys.max()) + 1)
-    return PhotoInput(all_renderings(gray, mask), mask, box, rgb)
+    return PhotoInput(all_renderings(gray, mask), mask, box, rgb, findings)
+
+
+def keep_if_found(mask: np.ndarray, better: np.ndarray | None) -> tuple[np.ndarray, bool]:
+    """The better mask a pose step found, and True; or the mask as it was, and False."""
+    return (mask, False) if better is None else (better, True)
+
+
+def runs_off_the_frame(mask: np.ndarray) -> bool:
+    """Whether the item covers more than CUT_OFF_EDGE_SHARE of two or more of the frame's sides."""
+    sides = (mask[0], mask[-1], mask[:, 0], mask[:, -1])
+    return sum(bool(side.mean() > CUT_OFF_EDGE_SHARE) for side in sides) >= 2
+
+
+def contrast(rgb: np.ndarray, mask: np.ndarray) -> float:
+    """How far the item's mean colour lies from the background's, in CIELAB, scaled to [0, 1]."""
+    if mask.all():
+        return 0.0
+    lab = cv2.cvtColor(rgb, cv2.COLOR_RGB2LAB).astype(np.float32)
+    return float(np.linalg.norm(lab[mask].mean(0) - lab[~mask].mean(0)) / 255)
 
 
 def read_photo(source) -> PhotoInput:
