@@ -108,6 +108,29 @@ def test_the_mistakes_tab_is_drawn_only_while_open_and_keeps_its_filters(app):
     assert app.selectbox(key="mistakes_true").value == "Shirt" and mistake_count(app) == shirts
 
 
+def test_precision_recall_and_calibration_of_the_chosen_model(app):
+    """Worked out only once its expander is open: a table of ten classes and the macro averages, two charts."""
+    from fashion.evaluate import report_from_probs
+    from fashion.ui import state
+    from fashion.ui.metrics_view import MACRO
+
+    assert not [c for c in app.container if c.key == "metrics_report"]
+    app.session_state["mistakes_metrics"] = True          # what a click on the expander sets
+    app.run()
+    assert not app.exception, [e.value for e in app.exception]
+    view = app.container(key="metrics_report")
+    table = view.dataframe[0].value
+    assert list(table["class"]) == [*CLASS_NAMES, MACRO]
+    assert list(table.columns) == ["class", "precision", "recall", "F1", "support"]
+    assert table["support"].tolist() == [1000] * 10 + [10_000]
+    shipped = report_from_probs(state.shipped_test_probs(), state.dataset().test_labels)
+    assert table["recall"].iloc[:10].tolist() == pytest.approx(shipped.per_class)     # a class's accuracy
+    assert table["F1"].iloc[10] == pytest.approx(table["F1"].iloc[:10].mean())
+    charts_drawn = [c.proto.id for c in view.get("plotly_chart")]
+    assert len(charts_drawn) == 2 and any("metrics_report_pr" in i for i in charts_drawn)
+    assert "ECE 0." in next(c.proto.spec for c in view.get("plotly_chart") if "reliability" in c.proto.id)
+
+
 def test_confusion_cell_sets_both_filters():
     from fashion.ui.mistakes_tab import ALL, filters_from_point
 
