@@ -139,10 +139,13 @@ def pr_figure(recall: list[np.ndarray], precision: list[np.ndarray], average_pre
         ))
     mean = float(np.mean(average_precision)) if average_precision else float("nan")
     figure.update_layout(
-        title=f"Precision against recall, each class against the rest (mean AP {mean:.3f})", height=460,
+        title=f"Precision-recall, one class against the rest (mean AP {mean:.3f})", height=460,
         margin=dict(l=10, r=10, t=40, b=10), plot_bgcolor="white",
         xaxis=dict(title="recall", range=[0, 1.01], gridcolor="#eee"),
         yaxis=dict(title="precision", range=[0, 1.01], gridcolor="#eee"),
+        # A good model's curves hug the top and the right edge: the legend goes in the empty corner, not
+        # beside the plot, where it would take a third of its width.
+        legend=dict(x=0.02, y=0.02, xanchor="left", yanchor="bottom", bgcolor="rgba(255,255,255,0.8)"),
     )
     return figure
 

@@ -9,6 +9,7 @@ from fashion.metrics import MetricsReport
 from fashion.ui import charts
 
 MACRO = "Macro average"
+ROW_PX = 35            # st.dataframe's row height: the table is made tall enough for all its rows, macro included
 EXPLAINED = ("**Precision**: of the images the model gave a class, the share that are of it. **Recall**: of a "
              "class's images, the share the model found (its accuracy on that class). **F1** is their harmonic "
              "mean; the macro row weighs every class the same. A class the model never names has precision 0.")
@@ -36,7 +37,8 @@ def render(report: MetricsReport, key: str = "metrics_report") -> None:
     with st.container(key=key):
         st.markdown(EXPLAINED)
         score = st.column_config.NumberColumn(format="%.3f")
-        st.dataframe(table_rows(report), hide_index=True, width="stretch",
+        rows = table_rows(report)
+        st.dataframe(rows, hide_index=True, width="stretch", height=ROW_PX * (len(rows) + 1) + 3,
                      column_config={"precision": score, "recall": score, "F1": score})
         st.caption(CURVES_EXPLAINED)
         left, right = st.columns(2)
