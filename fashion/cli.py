@@ -23,6 +23,7 @@ from fashion.devices import ENV_VAR, choose, describe
 from fashion.evaluate import report_from_probs
 from fashion.events import DoneEvent, EvalEvent, StepEvent
 from fashion.infer import Classifier
+from fashion.metrics import metrics_report
 from fashion.model import MAX_MEMBERS, Ensemble, configure_cpu
 from fashion.photo_eval import evaluate_photos
 from fashion.train import train
@@ -101,11 +102,13 @@ def cmd_evaluate(args) -> int:
     probs = classifier.probs(data.test_images)
     seconds = time.perf_counter() - start
     report = report_from_probs(probs, data.test_labels)
+    metrics = metrics_report(probs, data.test_labels)
     batch_1000_s = median_seconds(lambda: classifier.probs(data.test_images[:1000]))
     result = {
         "model": str(args.model), "arch": classifier.card.arch, "members": classifier.card.members,
         "params": classifier.card.params,
         "accuracy": report.accuracy, "per_class": report.per_class, "confusion": report.confusion,
+        "precision": metrics.precision, "recall": metrics.recall, "f1": metrics.f1, "ece": metrics.ece,
         "mirror": classifier.mirror, "images": len(data.test_labels), "seconds": round(seconds, 3),
         "batch_1000_s": round(batch_1000_s, 4), "threads": torch.get_num_threads(),
         "device": describe(args.device),
@@ -116,8 +119,12 @@ def cmd_evaluate(args) -> int:
     print(f"{args.model}: {result['arch']}, {result['params']:,} parameters, mirror averaging {classifier.mirror}")
     print(f"test accuracy {report.accuracy:.4f} on {len(data.test_labels)} images in {seconds:.2f} s; "
           f"a batch of 1,000 takes {batch_1000_s:.3f} s (median of 5)")
-    for name, acc in zip(CLASS_NAMES, report.per_class, strict=True):
-        print(f"  {name:12s} {acc:.4f}")
+    print(f"macro precision {metrics.macro_precision:.4f}, recall {metrics.macro_recall:.4f}, "
+          f"F1 {metrics.macro_f1:.4f}; expected calibration error {metrics.ece:.4f}")
+    # A class's accuracy is its recall: the share of its images the model gets right.
+    print(f"  {'class':12s} {'accuracy':>8s} {'precision':>9s} {'F1':>6s}")
+    for name, acc, precision, f1 in zip(CLASS_NAMES, report.per_class, metrics.precision, metrics.f1, strict=True):
+        print(f"  {name:12s} {acc:8.4f} {precision:9.4f} {f1:6.4f}")
     return 0
 
 
@@ -235,7 +242,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", type=Path, required=True, help="where to save the ensemble")
     p.set_defaults(run=cmd_join)
 
-    p = sub.add_parser("evaluate", help="test accuracy, per class, of a saved model")
+    p = sub.add_parser("evaluate", help="test accuracy, precision, recall, F1 and calibration of a saved model")
     p.add_argument("--model", type=Path, default=DEFAULT_WEIGHTS, help="a .safetensors model (default: shipped)")
     p.add_argument("--json", action="store_true", help="print one JSON object")
     p.set_defaults(run=cmd_evaluate)

@@ -108,6 +108,65 @@ def test_the_mistakes_tab_is_drawn_only_while_open_and_keeps_its_filters(app):
     assert app.selectbox(key="mistakes_true").value == "Shirt" and mistake_count(app) == shirts
 
 
+def test_precision_recall_and_calibration_of_the_chosen_model(app):
+    """Worked out only once its expander is open: a table of ten classes and the macro averages, two charts."""
+    from fashion.evaluate import report_from_probs
+    from fashion.ui import state
+    from fashion.ui.metrics_view import MACRO
+
+    assert not [c for c in app.container if c.key == "metrics_report"]
+    app.session_state["mistakes_metrics"] = True          # what a click on the expander sets
+    app.run()
+    assert not app.exception, [e.value for e in app.exception]
+    view = app.container(key="metrics_report")
+    table = view.dataframe[0].value
+    assert list(table["class"]) == [*CLASS_NAMES, MACRO]
+    assert list(table.columns) == ["class", "precision", "recall", "F1", "support"]
+    assert table["support"].tolist() == [1000] * 10 + [10_000]
+    shipped = report_from_probs(state.shipped_test_probs(), state.dataset().test_labels)
+    assert table["recall"].iloc[:10].tolist() == pytest.approx(shipped.per_class)     # a class's accuracy
+    assert table["F1"].iloc[10] == pytest.approx(table["F1"].iloc[:10].mean())
+    charts_drawn = [c.proto.id for c in view.get("plotly_chart")]
+    assert len(charts_drawn) == 2 and any("metrics_report_pr" in i for i in charts_drawn)
+    assert "ECE 0." in next(c.proto.spec for c in view.get("plotly_chart") if "reliability" in c.proto.id)
+
+
+def test_a_finished_runs_metrics_in_the_train_tab_beside_the_mistakes_tabs():
+    """A run's view has a key of its own, so both can be open on one page; its model classifies the test set
+    once, when the expander is first opened."""
+    from dataclasses import asdict
+
+    import torch
+
+    from fashion.card import ModelCard
+    from fashion.config import TrainConfig
+    from fashion.model import build_model
+    from fashion.run_store import StoredRun, new_owner_id
+    from fashion.ui import state
+    from fashion.weights import model_bytes
+
+    owner, model = new_owner_id(), build_model("fast", torch.Generator().manual_seed(3)).eval()
+    record = StoredRun(number=0, config=asdict(TrainConfig()), accuracy=0.1, per_class=[0.1] * 10,
+                       confusion=[[100] * 10] * 10, seconds=1.0, stopped=False, device="cpu",
+                       curves={"epoch": [0.0, 1.0], "loss": [2.3, 2.2], "eval_epoch": [1.0], "test_accuracy": [0.1]})
+    state.run_store().save(owner, record, model_bytes(model, ModelCard("fast")))
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=TIMEOUT)
+    at.query_params["user"] = owner
+    at.run()
+    assert not [c for c in at.container if (c.key or "").startswith("metrics_report")]
+    (run,) = at.session_state["runs"].values()
+    assert run.test_probs is None                         # nothing worked out while the expander is closed
+    at.session_state["train_metrics"] = True
+    at.session_state["mistakes_metrics"] = True
+    open_tab(at, "Mistakes")
+    assert not at.exception, [e.value for e in at.exception]
+    table = at.container(key="metrics_report_run").dataframe[0].value
+    assert len(table) == 11 and table["support"].iloc[10] == 10_000
+    accuracy = run.test_probs.argmax(1).eq(state.dataset().test_labels).float().mean().item()
+    assert table["recall"].iloc[10] == pytest.approx(accuracy)   # 1,000 images a class: macro recall = accuracy
+    assert len(at.container(key="metrics_report").get("plotly_chart")) == 2     # the shipped model's, in Mistakes
+
+
 def test_confusion_cell_sets_both_filters():
     from fashion.ui.mistakes_tab import ALL, filters_from_point
 

@@ -33,3 +33,15 @@ def test_tile_lays_views_out_in_rows_with_gaps():
     sheet = charts.tile(views, columns=6, cell=56, gap=4)
     assert sheet.shape == (2 * 60 - 4, 6 * 60 - 4)
     assert sheet[60 + 28, 60 + 28] == 255 and sheet[28, 28] == 0 and sheet[28, 57] == 255   # a view, a gap
+
+
+def test_metrics_figures_thin_the_curves_and_skip_empty_bins():
+    recall = np.linspace(0, 1, 10_001)
+    precision = 1 - recall / 2
+    r, p = charts.thin_curve(recall, precision)
+    assert len(r) <= charts.CURVE_POINTS + 2 and (r[0], r[-1], p[-1]) == (0.0, 1.0, 0.5)
+    figure = charts.pr_figure([recall] * 10, [precision] * 10, [0.75] * 10)
+    assert len(figure.data) == 10 and "AP 0.750" in figure.data[0].name
+    nan = float("nan")
+    figure = charts.reliability_figure([nan, 0.5, 0.9], [nan, 0.4, 0.95], [0, 10, 30], 0.05)
+    assert len(figure.data[0].x) == 2 and "ECE 0.050" in figure.layout.title.text

@@ -61,6 +61,10 @@ def test_evaluate_json_on_shipped_model():
     assert report["accuracy"] >= 0.93
     assert len(report["per_class"]) == 10 and all(0 <= a <= 1 for a in report["per_class"])
     assert report["params"] < 1_500_000 and report["arch"]
+    for name in ("precision", "recall", "f1"):
+        assert len(report[name]) == 10 and all(0 <= v <= 1 for v in report[name]), name
+    assert report["recall"] == pytest.approx(report["per_class"])     # a class's recall is its accuracy
+    assert 0 <= report["ece"] <= 1
 
 
 def test_train_writes_a_model_that_evaluate_reads(tmp_path):

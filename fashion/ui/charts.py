@@ -114,6 +114,69 @@ def embedding_figure(points: np.ndarray, true: np.ndarray, predicted: np.ndarray
     return figure
 
 
+# A precision-recall curve has a point for each test image; the eye cannot tell 200 from 10,000 a class,
+# and ten classes of 10,000 points would make the page megabytes heavier.
+CURVE_POINTS = 200
+
+
+def thin_curve(recall: np.ndarray, precision: np.ndarray, points: int = CURVE_POINTS) -> tuple[np.ndarray, np.ndarray]:
+    """About `points` points of a precision-recall curve, evenly spread in recall, its two ends kept."""
+    if len(recall) <= points:
+        return recall, precision
+    picked = np.searchsorted(recall, np.linspace(0.0, 1.0, points)).clip(0, len(recall) - 1)
+    keep = np.unique(np.concatenate([[0, len(recall) - 1], picked]))
+    return recall[keep], precision[keep]
+
+
+def pr_figure(recall: list[np.ndarray], precision: list[np.ndarray], average_precision: list[float]) -> go.Figure:
+    """One precision-recall curve per class (that class against the rest), its average precision in the legend."""
+    figure = go.Figure()
+    for c, (r, p, ap) in enumerate(zip(recall, precision, average_precision, strict=True)):
+        r, p = thin_curve(np.asarray(r), np.asarray(p))
+        figure.add_trace(go.Scatter(
+            x=r, y=p, mode="lines", name=f"{CLASS_NAMES[c]} (AP {ap:.3f})", line=dict(color=CLASS_COLOURS[c]),
+            hovertemplate=f"{CLASS_NAMES[c]}<br>recall %{{x:.3f}}<br>precision %{{y:.3f}}<extra></extra>",
+        ))
+    mean = float(np.mean(average_precision)) if average_precision else float("nan")
+    figure.update_layout(
+        title=f"Precision-recall, one class against the rest (mean AP {mean:.3f})", height=460,
+        margin=dict(l=10, r=10, t=40, b=10), plot_bgcolor="white",
+        xaxis=dict(title="recall", range=[0, 1.01], gridcolor="#eee"),
+        yaxis=dict(title="precision", range=[0, 1.01], gridcolor="#eee"),
+        # A good model's curves hug the top and the right edge: the legend goes in the empty corner, not
+        # beside the plot, where it would take a third of its width.
+        legend=dict(x=0.02, y=0.02, xanchor="left", yanchor="bottom", bgcolor="rgba(255,255,255,0.8)"),
+    )
+    return figure
+
+
+def reliability_figure(confidence: list[float], accuracy: list[float], count: list[int], ece: float) -> go.Figure:
+    """Accuracy in each equal-width confidence bin as bars, against the diagonal a calibrated model sits on;
+    a bar below the diagonal is overconfidence, above it underconfidence."""
+    bins = len(count)
+    used = [k for k in range(bins) if count[k]]
+    figure = go.Figure(go.Bar(
+        x=[(k + 0.5) / bins for k in used], y=[accuracy[k] for k in used], width=1 / bins, name="accuracy",
+        marker_color=BAR, customdata=[[confidence[k], count[k]] for k in used],
+        hovertemplate="accuracy %{y:.1%}<br>mean confidence %{customdata[0]:.1%}<br>%{customdata[1]:,} images"
+                      "<extra></extra>",
+    ))
+    figure.add_trace(go.Scatter(
+        x=[confidence[k] for k in used], y=[accuracy[k] for k in used], mode="markers", name="mean confidence",
+        marker=dict(color=ACCENT, size=7), hoverinfo="skip",
+    ))
+    figure.add_trace(go.Scatter(x=[0, 1], y=[0, 1], mode="lines", name="calibrated",
+                                line=dict(color="black", dash="dash"), hoverinfo="skip"))
+    figure.update_layout(
+        title=f"Reliability: accuracy against confidence (ECE {ece:.3f})", height=460,
+        margin=dict(l=10, r=10, t=40, b=10), plot_bgcolor="white", bargap=0,
+        xaxis=dict(title="confidence (top probability)", range=[0, 1], tickformat=".0%", gridcolor="#eee"),
+        yaxis=dict(title="accuracy", range=[0, 1], tickformat=".0%", gridcolor="#eee"),
+        legend=dict(x=0.02, y=0.98),
+    )
+    return figure
+
+
 def to_uint8(image: np.ndarray) -> np.ndarray:
     """A [0, 1] float image (or a uint8 one) as uint8."""
     if image.dtype == np.uint8:

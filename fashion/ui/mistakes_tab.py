@@ -9,8 +9,9 @@ import torch
 from fashion.classes import CLASS_NAMES
 from fashion.data import DataError
 from fashion.evaluate import Mistakes, answers_at, find_mistakes, report_from_probs
+from fashion.metrics import metrics_report
 from fashion.neighbours import features_of_image
-from fashion.ui import charts, inside_view, neighbours_view, state
+from fashion.ui import charts, inside_view, metrics_view, neighbours_view, state
 
 ALL = "All"
 FILTER_OPTIONS = [ALL, *CLASS_NAMES]
@@ -112,6 +113,7 @@ def render() -> None:
     st.markdown(f"**{state.chosen_name()}** gets **{len(mistakes):,}** of {len(labels):,} test images wrong "
                 f"({report.accuracy:.1%} accuracy). Click a cell of the confusion matrix to see those mistakes.")
     render_charts(report.confusion, report.per_class)
+    render_metrics(probs, labels)
     render_map(probs, labels)
     positions = render_filters(mistakes)
     if selected := st.session_state.mistakes_map_selection:
@@ -145,6 +147,15 @@ def render_charts(confusion: list[list[int]], per_class: list[float]) -> None:
     with right:
         st.plotly_chart(charts.per_class_figure(per_class), key="mistakes_per_class",
                         config={"displayModeBar": False})
+
+
+def render_metrics(probs: torch.Tensor, labels: torch.Tensor) -> None:
+    """The chosen model's precision, recall and F1 per class, its precision-recall curves and calibration:
+    worked out and drawn only while the expander is open, so the tab stays light."""
+    expander = st.expander("Precision, recall and calibration", key="mistakes_metrics", on_change="rerun")
+    with expander:
+        if expander.open:
+            metrics_view.render(metrics_report(probs, labels))
 
 
 def render_map(probs: torch.Tensor, labels: torch.Tensor) -> None:

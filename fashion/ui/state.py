@@ -212,8 +212,12 @@ def test_probs_ready() -> bool:
 def chosen_test_probs() -> torch.Tensor:
     """Probabilities of the chosen model on the test set, computed once per model."""
     model = chosen_model()
-    if model is None:
-        return shipped_test_probs()
+    return shipped_test_probs() if model is None else test_probs_of(model)
+
+
+def test_probs_of(model: Run | LoadedModel) -> torch.Tensor:
+    """Probabilities of one of this session's models on the test set, computed once (about a second for
+    the live recipe's network) and kept with it, for the Mistakes tab and the Train tab's run metrics alike."""
     if model.test_probs is None:
         model.test_probs = model.classifier.probs(dataset().test_images)
     return model.test_probs

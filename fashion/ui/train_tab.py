@@ -257,3 +257,4 @@ def history() -> None:
         c3.button("Use in Mistakes & Classify", key=f"train_use_{i}", on_click=use_model, args=(run.name,),
                   disabled=state.chosen_name() == run.name)
     train_views.replay(runs)
+    train_views.run_metrics(runs)

@@ -1,12 +1,12 @@
-"""Views of a run in the Train tab beside its curves: the live strip while it trains, and the replay of a
-finished run's evaluations."""
+"""Views of a run in the Train tab beside its curves: the live strip while it trains, the replay of a
+finished run's evaluations, and a finished run's precision, recall and calibration."""
 from __future__ import annotations
 
 import streamlit as st
 
 from fashion.classes import CLASS_NAMES, LIVE_TEST_IMAGES
 from fashion.jobs import TrainingJob
-from fashion.ui import charts, state
+from fashion.ui import charts, state, warm_up
 
 
 def live_strip(job: TrainingJob, snap) -> None:
@@ -57,3 +57,28 @@ def replay(runs: list[state.Run]) -> None:
         c1, c2 = st.columns(2)
         c1.plotly_chart(charts.confusion_figure(chosen["confusion"]), key="train_replay_confusion")
         c2.plotly_chart(charts.per_class_figure(chosen["per_class"]), key="train_replay_per_class")
+
+
+def run_metrics(runs: list[state.Run]) -> None:
+    """A finished run's precision, recall and F1 per class, precision-recall curves and calibration, for the run
+    picked. Its model classifies the test images when first asked (kept with the run), so nothing is worked
+    out, nor PyTorch waited for, until the expander is opened."""
+    if not runs:
+        return
+    expander = st.expander("Precision, recall and calibration of a run", key="train_metrics", on_change="rerun")
+    with expander:
+        if not expander.open:
+            return
+        names = [run.name for run in runs]
+        if st.session_state.get("train_metrics_run") not in names:
+            st.session_state.train_metrics_run = names[-1]
+        name = st.selectbox("Run", names, key="train_metrics_run")
+        run = next(run for run in runs if run.name == name)
+        warm_up.wait_for_torch()      # the Train tab draws before PyTorch has loaded; these need it
+        from fashion.metrics import metrics_report
+        from fashion.ui import metrics_view
+
+        with st.spinner("Classifying the 10,000 test images with this run's model…"):
+            probs = state.test_probs_of(run)
+        # Its own key: the Mistakes tab's view (metrics_report) can be on the page at the same time.
+        metrics_view.render(metrics_report(probs, state.dataset().test_labels), key="metrics_report_run")
