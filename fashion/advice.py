@@ -33,8 +33,8 @@ CUT_OFF_EDGE_SHARE = 0.35     # the item covers more than this share of two or m
 LOW_CONTRAST = 0.08           # colour distance, item against background, in [0, 1] (0: the same colour)
 
 # Show before the upload: two lines on photographing for this model.
-PHOTO_TIPS = ("One item on a plain background, whole and flat (or hung), filling most of the frame.",
-              "Shoes: one shoe seen from the side. Clothes: laid out or hung, not worn.")
+PHOTO_TIPS = ("📸 One item on a plain background of another colour, whole, filling most of the frame.",
+              "👟 Shoes: one shoe, seen from the side. 👕 Clothes: laid flat or hung, not worn.")
 
 
 @dataclass

@@ -182,8 +182,8 @@ def cmd_evaluate_photos(args) -> int:
     for name, group in [("all", result["overall"]), *result["kinds"].items()]:
         if group["in_class"]:
             advice = ", ".join(f"{kind} {n}" for kind, n in group["advice"].items()) or "none"
-            print(f"{name:8s} {group['in_class']:4d} in class: right {group['accuracy']:.1%}, misled {group['misled']:.1%}, "
-                  f"false alarms {group['false_alarms'] or 0:.1%}; advice: {advice}")
+            print(f"{name:8s} {group['in_class']:4d} in class: right {group['accuracy']:.1%}, "
+                  f"misled {group['misled']:.1%}, false alarms {group['false_alarms'] or 0:.1%}; advice: {advice}")
     if result["flagged_known"] is not None:
         print(f"flagged as unfamiliar: {result['flagged_known']:.0%} of garments of the ten classes", end="")
         print(f", {result['flagged_unfamiliar']:.0%} of unfamiliar items" if result["flagged_unfamiliar"] is not None

@@ -187,6 +187,23 @@ def test_uploaded_photo_fills_the_result_panel(classify, photos):
     assert len(views) == 1 and f"{2 * len(RENDERINGS)} views" in views[0].label and len(views[0].image) == 1
 
 
+def test_photo_tips_before_the_upload_and_advice_for_a_pair_of_shoes(classify, tmp_path):
+    import cv2
+    from test_pose import paint, shoe_from_above
+
+    from fashion.advice import ADVICE_TEXT, PHOTO_TIPS
+
+    app = classify
+    tips = app.container(key="classify_tips").caption[0].value
+    assert tips.split("  \n") == list(PHOTO_TIPS)
+    assert not [c for c in app.container if c.key == "classify_advice"]
+    pair, _ = paint([shoe_from_above(150 - 40, mirror=True), shoe_from_above(150 + 40)])
+    ok, png = cv2.imencode(".png", pair[..., ::-1])
+    app.file_uploader(key="classify_upload").set_value(("pair.png", png.tobytes(), "image/png")).run()
+    assert not app.exception, [e.value for e in app.exception]
+    assert [i.value for i in app.container(key="classify_advice").info] == [ADVICE_TEXT["pair"]]
+
+
 def test_bad_file_gets_a_sentence_not_a_traceback(classify):
     app = classify
     app.file_uploader(key="classify_upload").set_value(("notes.png", b"just some text, not pixels", "image/png"))

@@ -10,6 +10,7 @@ import numpy as np
 import streamlit as st
 from streamlit_drawable_canvas import st_canvas
 
+from fashion.advice import PHOTO_TIPS
 from fashion.classes import CLASS_LIST
 from fashion.infer import Answer, Classifier
 from fashion.sketch import NOTHING_DRAWN
@@ -65,6 +66,8 @@ def render(shown: bool = True) -> None:
     """The tab; `shown` says whether it is open. Its inputs are drawn even when it is not, so that a file
     survives a look at another tab; a result is worked out and drawn only for the input tab on screen."""
     st.markdown(f"Show the model an item of clothing. It knows ten classes: {CLASS_LIST}.")
+    with st.container(key="classify_tips"):
+        st.caption("  \n".join(PHOTO_TIPS))        # two lines: a markdown line break between them
     tabs = st.tabs([UPLOAD, CAMERA, SKETCH], key="classify_source", on_change="rerun")
     for tab, read in zip(tabs, (upload_input, camera_input, sketch_input), strict=True):
         with tab:
@@ -138,6 +141,9 @@ def render_prediction(result: Result) -> None:
         # The flag comes from a distance in feature space, not from the confidence, so say so plainly.
         st.warning(f"This does not look much like any of the ten classes the model learned, so the best guess, "
                    f"{prediction.label}, may be wrong. The model can only answer with one of the ten.")
+    if answer.advice is not None:
+        with st.container(key="classify_advice"):
+            st.info(answer.advice.text, icon=":material/photo_camera:")
     # Browsers smooth enlarged images; the 28x28 views should show the model's pixels as crisp squares.
     st.html("<style>.st-key-classify_views img, .st-key-classify_heat img {image-rendering: pixelated;}</style>")
     columns = st.columns([1, 1, 1, 2] if result.view is not None else [1, 1, 2])
