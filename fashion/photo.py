@@ -2,7 +2,9 @@
 
 Fashion-MNIST items are catalogue shots, trimmed to the item, longest edge scaled to 28 px, centred,
 negated (bright item on black). A phone photo has a background, so we first find the item (GrabCut
-seeded with a central rectangle), then render the masked item the dataset's way.
+seeded with a central rectangle), then render the masked item the dataset's way. On the way we note what
+the dataset never shows (a pair of shoes, a wearer, several items, an item cut off, too little contrast;
+fashion/pose.py finds the first two) as `Findings`, from which fashion/advice.py words its advice.
 """
 from __future__ import annotations
 
