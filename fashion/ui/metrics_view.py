@@ -3,9 +3,10 @@ model is shown (the Mistakes tab's chosen model, a finished run in the Train tab
 from __future__ import annotations
 
 import streamlit as st
+import torch
 
 from fashion.classes import CLASS_NAMES
-from fashion.metrics import MetricsReport
+from fashion.metrics import MetricsReport, metrics_report
 from fashion.ui import charts
 
 MACRO = "Macro average"
@@ -31,18 +32,28 @@ def table_rows(report: MetricsReport) -> list[dict]:
     return rows
 
 
-def render(report: MetricsReport, key: str = "metrics_report") -> None:
-    """The table, the precision-recall curves and the reliability diagram, in a container named `key` (one
-    such key a page: the Mistakes tab's is metrics_report, a run's in the Train tab metrics_report_run)."""
+def render(name: str, probs: torch.Tensor, labels: torch.Tensor, key: str = "metrics_report") -> None:
+    """The table, the precision-recall curves and the reliability diagram of the model called `name`, from its
+    test probabilities, in a container named `key` (one such key a page: the Mistakes tab's is metrics_report,
+    a run's in the Train tab metrics_report_run)."""
+    # The report and its two figures take 60 ms: once per model and view, not on every rerun of the tab.
+    # The probabilities' identity too: a model of the same name later (a run dropped, a file loaded again)
+    # brings its own tensor.
+    cache, drawn = st.session_state.setdefault(f"{key}_drawn", {}), (name, id(probs))
+    if drawn not in cache:
+        cache.clear()
+        report = metrics_report(probs, labels)
+        cache[drawn] = (table_rows(report),
+                       charts.pr_figure(report.curve_recall, report.curve_precision, report.average_precision),
+                       charts.reliability_figure(report.bin_confidence, report.bin_accuracy, report.bin_count,
+                                                 report.ece))
+    rows, pr, reliability = cache[drawn]
     with st.container(key=key):
         st.markdown(EXPLAINED)
         score = st.column_config.NumberColumn(format="%.3f")
-        rows = table_rows(report)
         st.dataframe(rows, hide_index=True, width="stretch", height=ROW_PX * (len(rows) + 1) + 3,
                      column_config={"precision": score, "recall": score, "F1": score})
         st.caption(CURVES_EXPLAINED)
         left, right = st.columns(2)
-        left.plotly_chart(charts.pr_figure(report.curve_recall, report.curve_precision, report.average_precision),
-                          key=f"{key}_pr")
-        right.plotly_chart(charts.reliability_figure(report.bin_confidence, report.bin_accuracy, report.bin_count,
-                                                     report.ece), key=f"{key}_reliability")
+        left.plotly_chart(pr, key=f"{key}_pr")
+        right.plotly_chart(reliability, key=f"{key}_reliability")

@@ -9,7 +9,6 @@ import torch
 from fashion.classes import CLASS_NAMES
 from fashion.data import DataError
 from fashion.evaluate import Mistakes, answers_at, find_mistakes, report_from_probs
-from fashion.metrics import metrics_report
 from fashion.neighbours import features_of_image
 from fashion.ui import charts, inside_view, metrics_view, neighbours_view, state
 
@@ -155,7 +154,7 @@ def render_metrics(probs: torch.Tensor, labels: torch.Tensor) -> None:
     expander = st.expander("Precision, recall and calibration", key="mistakes_metrics", on_change="rerun")
     with expander:
         if expander.open:
-            metrics_view.render(metrics_report(probs, labels))
+            metrics_view.render(state.chosen_name(), probs, labels)
 
 
 def render_map(probs: torch.Tensor, labels: torch.Tensor) -> None:

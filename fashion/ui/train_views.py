@@ -75,10 +75,9 @@ def run_metrics(runs: list[state.Run]) -> None:
         name = st.selectbox("Run", names, key="train_metrics_run")
         run = next(run for run in runs if run.name == name)
         warm_up.wait_for_torch()      # the Train tab draws before PyTorch has loaded; these need it
-        from fashion.metrics import metrics_report
         from fashion.ui import metrics_view
 
         with st.spinner("Classifying the 10,000 test images with this run's model…"):
             probs = state.test_probs_of(run)
         # Its own key: the Mistakes tab's view (metrics_report) can be on the page at the same time.
-        metrics_view.render(metrics_report(probs, state.dataset().test_labels), key="metrics_report_run")
+        metrics_view.render(run.name, probs, state.dataset().test_labels, key="metrics_report_run")
