@@ -28,10 +28,6 @@ ORDER = ("pair", "several", "worn", "cut_off", "low_contrast")
 # shoes are almost never right, so a pair is always told; the others only when the model is unsure too.
 ADVISE_BELOW = {"pair": 1.0, "several": 1.0, "worn": 0.5, "cut_off": 0.4, "low_contrast": 0.4}
 
-# Photo measures behind the findings (fashion/photo.py fills them in)
-CUT_OFF_EDGE_SHARE = 0.35     # the item covers more than this share of two or more of the frame's sides
-LOW_CONTRAST = 0.08           # colour distance, item against background, in [0, 1] (0: the same colour)
-
 # Show before the upload: two lines on photographing for this model.
 PHOTO_TIPS = ("📸 One item on a plain background of another colour, whole, filling most of the frame.",
               "👟 Shoes: one shoe, seen from the side. 👕 Clothes: laid flat or hung, not worn.")

@@ -14,7 +14,7 @@ import cv2
 import numpy as np
 
 from fashion import pose
-from fashion.advice import CUT_OFF_EDGE_SHARE, LOW_CONTRAST, Findings
+from fashion.advice import Findings
 from fashion.classes import IMAGE_SIZE
 from fashion.images import ImageError, decode_image, to_gray
 from fashion.render import fit_to_square
@@ -33,6 +33,8 @@ OTHER_ITEM_SHARE = 0.3
 # Enclosed background larger than this share of the item is kept out of it (trouser legs that touch at the
 # hem enclose the gap between them); smaller holes are prints or shadows GrabCut missed, and are filled.
 HOLE_SHARE = 0.03
+CUT_OFF_EDGE_SHARE = 0.35  # the item covers more than this share of two or more of the frame's sides: cut off
+LOW_CONTRAST = 0.08       # colour distance, item against background, in [0, 1] (0: the same colour)
 MIN_ITEM_FRACTION = 0.01  # a mask smaller than this share of the image means segmentation failed
 MIN_SIDE = 8              # images thinner than this (1x1, 2000x3) hold no item to classify
 STRETCH_PERCENTILES = (2, 98)   # the item's shades between these span [0, 1] when stretched: specks don't count
