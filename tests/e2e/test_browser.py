@@ -302,6 +302,9 @@ def test_a_lasso_on_the_embedding_map_shows_those_images(page):
         draw.click()
     # Ten classes, and the star of the last Classify input (the sketch, or the photo).
     wait_until(page, f"({MAP_JS})()?.[4] === 11", timeout=4 * TRAINING_MS)
+    # The map's place is read once the page has settled: a rerun still drawing the tab can move it, and the
+    # lasso then lands on the confusion matrix above it.
+    wait_for_script(page)
     keyed(page, "embedding_map").scroll_into_view_if_needed()
     left, top, width, height, _ = page.evaluate(MAP_JS)
     ring = [(0.3, 0.3), (0.7, 0.3), (0.7, 0.7), (0.3, 0.7), (0.3, 0.31)]
