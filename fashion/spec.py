@@ -128,7 +128,10 @@ def check_fields(spec: CustomSpec) -> None:
                          f"each block halves the 28×28 map, and a fifth would leave nothing of it.")
     for s in spec_settings():
         for value in getattr(spec, s.name) if s.name == "channels" else [getattr(spec, s.name)]:
-            s.check(value)
+            try:
+                s.check(value)
+            except ValueError as e:           # "channels must be ...": a sentence begins with a capital
+                raise ValueError(str(e)[0].upper() + str(e)[1:]) from None
 
 
 def of_kind(described: Setting, value):
