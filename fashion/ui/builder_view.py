@@ -55,7 +55,7 @@ def render(config: TrainConfig) -> None:
         st.markdown("**Your network.** Each block is a convolution whose map is halved; the head turns the last "
                     "map into ten class scores. Start trains it with the settings above.")
         controls()
-        spec = config.spec
+        spec = config.spec or chosen_spec()
         table(spec)
         params, macs = totals(spec)
         m1, m2, m3 = st.columns(3)
