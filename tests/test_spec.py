@@ -256,3 +256,24 @@ def test_the_probe_extrapolates_its_timed_steps_to_an_epoch():
     assert probe.epoch_s == pytest.approx(117 * probe.step_s + 117 / 50 * probe.eval_s)
     with pytest.raises(ValueError, match="parameters"):
         measure(replace(config, spec=CustomSpec((256,), head="hidden", hidden=1024)))
+
+
+def test_train_takes_a_spec_file_and_evaluate_reads_the_model(tmp_path):
+    from conftest import run_cli
+
+    design, out = tmp_path / "design.json", tmp_path / "custom.safetensors"
+    design.write_text(json.dumps({"channels": [8, 16], "head": "gap", "dropout": 0.1}))
+    result = run_cli("train", "--spec", str(design), "--max-steps", "20", "--eval-every", "1000", "--out", str(out))
+    assert result.returncode == 0, result.stderr
+    assert load_model(out)[1].spec == CustomSpec((8, 16), head="gap", dropout=0.1)
+    result = run_cli("evaluate", "--json", "--model", str(out))
+    report = json.loads(result.stdout)
+    assert report["arch"] == CUSTOM and report["spec"]["channels"] == [8, 16] and report["accuracy"] > 0.2
+    result = run_cli("evaluate", "--model", str(out))
+    assert result.returncode == 0 and "custom 8-16 GAP dropout 0.1" in result.stdout
+    design.write_text(json.dumps({"channels": [8, 16], "kernel": 7}))
+    result = run_cli("train", "--spec", str(design), "--out", str(out))
+    assert result.returncode == 1 and "Unknown kernel size 7; choose one of 3, 5." in result.stderr
+    assert "Traceback" not in result.stderr
+    result = run_cli("train", "--arch", "custom", "--out", str(out))
+    assert result.returncode == 1 and "needs its design" in result.stderr
