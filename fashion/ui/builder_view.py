@@ -113,7 +113,7 @@ def timing(config: TrainConfig, slot) -> None:
     for this design and these settings."""
     key = (config.spec, config.batch_size, config.augment, config.bf16, config.eval_every, config.optimizer)
     probes = st.session_state.setdefault(PROBES, {})
-    if st.button("⏱ Measure the time per epoch", key="train_builder_probe",
+    if st.button("Measure the time per epoch", key="train_builder_probe", icon=":material/timer:",
                  help="Times a few training steps of one batch here, and extrapolates to an epoch."):
         warm_up.wait_for_torch()          # the first page draws before PyTorch has loaded
         from fashion.probe import measure
