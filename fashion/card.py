@@ -19,6 +19,7 @@ from fashion.classes import CLASS_NAMES, NUM_CLASSES
 from fashion.config import TrainConfig
 from fashion.devices import describe, device_of
 from fashion.model import Model, count_params, member_count
+from fashion.spec import CustomSpec
 
 if TYPE_CHECKING:
     from fashion.evaluate import Report
@@ -30,7 +31,7 @@ class CardError(ValueError):
 
 @dataclass
 class ModelCard:
-    arch: str                               # a name from fashion.config.ARCHITECTURES
+    arch: str                               # a name from fashion.config.ARCHITECTURES, or "custom"
     members: int = 1                        # networks averaged (an ensemble when more than one)
     params: int = 0                         # counted from the tensors, never read from the header
     mirror: bool = True                     # average each prediction of a batch with its mirror image's
@@ -42,6 +43,7 @@ class ModelCard:
     machine: str | None = None              # where it was trained: CPU, cores, torch, device
     created: str | None = None              # local time it was saved, "YYYY-MM-DD HH:MM:SS"
     class_names: tuple[str, ...] = CLASS_NAMES
+    spec: CustomSpec | None = None          # a custom architecture's design (what the file is built from)
     extra: dict = field(default_factory=dict)   # header fields this version does not know
 
     def header(self) -> dict[str, str]:
@@ -61,7 +63,8 @@ def new_card(model: Model, config: TrainConfig, report: Report, mirror: bool, tr
     """The card of a model just trained with `config` on `device` (in words; default: where the model is)
     and scored on the test set (`report`)."""
     return ModelCard(
-        arch=model.arch, members=member_count(model), params=count_params(model), mirror=mirror, config=config,
+        arch=model.arch, spec=model.spec, members=member_count(model), params=count_params(model), mirror=mirror,
+        config=config,
         test_accuracy=report.accuracy, per_class=report.per_class, training_time_s=round(training_time_s, 1),
         steps=steps, machine=machine(device or describe(device_of(model))), created=time.strftime("%Y-%m-%d %H:%M:%S"),
     )
@@ -71,7 +74,7 @@ def from_header(header: dict, model: Model) -> ModelCard:
     """The card a file's header describes, for the `model` built from it; CardError says what is wrong."""
     known = {name for name in ModelCard.__dataclass_fields__ if name != "extra"}
     card = ModelCard(
-        arch=model.arch, members=member_count(model), params=count_params(model),   # as built from the file
+        arch=model.arch, spec=model.spec, members=member_count(model), params=count_params(model),   # as built
         mirror=checked(header, "mirror", bool, wanted="true or false", default=True),
         config=read_config(header.get("config")),
         test_accuracy=checked(header, "test_accuracy", float, is_share, "a number from 0 to 1"),

@@ -8,7 +8,7 @@ import os
 import signal
 import sys
 import time
-from dataclasses import fields, replace
+from dataclasses import asdict, replace
 from pathlib import Path
 
 import torch
@@ -17,7 +17,7 @@ from tqdm import tqdm
 from fashion.bench import format_bench, run_bench
 from fashion.calibrate import fit_unfamiliar
 from fashion.classes import CLASS_NAMES, DEFAULT_WEIGHTS
-from fashion.config import TrainConfig, settings
+from fashion.config import CUSTOM, TrainConfig, settings
 from fashion.data import DataError, download, load_fashion_mnist
 from fashion.devices import ENV_VAR, choose, describe
 from fashion.evaluate import report_from_probs
@@ -26,6 +26,7 @@ from fashion.infer import Classifier
 from fashion.metrics import metrics_report
 from fashion.model import MAX_MEMBERS, Ensemble, configure_cpu
 from fashion.photo_eval import evaluate_photos
+from fashion.spec import arch_name, read_spec_file
 from fashion.train import train
 from fashion.trained import join, scored_card
 from fashion.unfamiliar import KNOWN_FLAG_RATE, save_stats, sidecar_path
@@ -68,7 +69,10 @@ def train_with_progress(config, data, device, desc: str = "training") -> DoneEve
 
 
 def cmd_train(args) -> int:
-    config = TrainConfig(**{f.name: getattr(args, f.name) for f in fields(TrainConfig)}).validate()
+    values = {s.name: getattr(args, s.name) for s in settings()}
+    if args.spec is not None:            # a design file means the custom architecture, whatever --arch says
+        values.update(arch=CUSTOM, spec=read_spec_file(args.spec))
+    config = TrainConfig(**values).validate()
     data = load_fashion_mnist().to(args.device)
     # Member i is the model `--seed` + i alone would give, so each can be checked on its own.
     runs = [train_with_progress(replace(config, seed=config.seed + i), data, args.device,
@@ -106,6 +110,7 @@ def cmd_evaluate(args) -> int:
     batch_1000_s = median_seconds(lambda: classifier.probs(data.test_images[:1000]))
     result = {
         "model": str(args.model), "arch": classifier.card.arch, "members": classifier.card.members,
+        "spec": asdict(classifier.card.spec) if classifier.card.spec else None,
         "params": classifier.card.params,
         "accuracy": report.accuracy, "per_class": report.per_class, "confusion": report.confusion,
         "precision": metrics.precision, "recall": metrics.recall, "f1": metrics.f1, "ece": metrics.ece,
@@ -116,7 +121,8 @@ def cmd_evaluate(args) -> int:
     if args.json:
         print(json.dumps(result))
         return 0
-    print(f"{args.model}: {result['arch']}, {result['params']:,} parameters, mirror averaging {classifier.mirror}")
+    print(f"{args.model}: {arch_name(classifier.card.arch, classifier.card.spec)}, {result['params']:,} parameters, "
+          f"mirror averaging {classifier.mirror}")
     print(f"test accuracy {report.accuracy:.4f} on {len(data.test_labels)} images in {seconds:.2f} s; "
           f"a batch of 1,000 takes {batch_1000_s:.3f} s (median of 5)")
     print(f"macro precision {metrics.macro_precision:.4f}, recall {metrics.macro_recall:.4f}, "
@@ -234,6 +240,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--members", type=members_count, default=1,
                    help="train this many models (seeds --seed, --seed + 1, ...) and save them as one ensemble "
                         "that averages their predictions (default: 1)")
+    p.add_argument("--spec", type=Path, default=None, metavar="FILE",
+                   help="a custom design as JSON, e.g. {\"channels\": [32, 64], \"head\": \"gap\"} (fields and "
+                        "bounds: fashion/spec.py; the rest as the defaults); implies --arch custom")
     p.add_argument("--out", type=Path, default=Path("runs/model.safetensors"), help="where to save the model")
     p.set_defaults(run=cmd_train)
 

@@ -2,13 +2,17 @@
 
 Each TrainConfig field carries its label, help sentence, bounds or choices, and the values a slider
 suggests; the CLI's options, the app's controls and validate() are all made from that description, read
-through settings() and setting_of(). Kept apart from model.py and train.py so that the app can draw its
+through settings() and setting_of(). A custom architecture's design is a CustomSpec (fashion/spec.py), which
+a TrainConfig carries as `spec`. Kept apart from model.py and train.py so that the app can draw its
 training controls before the two-second import of torch.
 """
 from __future__ import annotations
 
 from dataclasses import dataclass, field, fields
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from fashion.spec import CustomSpec
 
 
 @dataclass(frozen=True)
@@ -41,6 +45,7 @@ ARCHITECTURES = {
                                   description="ResNet-style, 16-32-64-128 channels, 10 conv layers"),
 }
 DEFAULT_ARCH = "fast"
+CUSTOM = "custom"               # the architecture a CustomSpec describes (fashion/spec.py): the builder's
 TRAIN_IMAGES = 60_000           # Fashion-MNIST's training set
 
 
@@ -62,7 +67,8 @@ class Setting:
     def check(self, value) -> None:
         """Raise ValueError with a readable sentence if value is not allowed."""
         if self.choices is not None and value not in self.choices:
-            raise ValueError(f"Unknown {self.label.lower()} {value!r}; choose one of {', '.join(self.choices)}.")
+            raise ValueError(f"Unknown {self.label.lower()} {value!r}; choose one of "
+                             f"{', '.join(map(str, self.choices))}.")
         if self.bounds is not None:
             low, high = self.bounds
             if not low <= value <= high:          # NaN fails both comparisons, so it is refused too
@@ -79,7 +85,8 @@ def setting(default, label: str, help: str, *, bounds=None, choices=None, preset
 class TrainConfig:
     """How to train one model. The defaults are the fast live recipe: past 90% in seconds on two cores."""
     arch: str = setting(DEFAULT_ARCH, "Architecture", "The network's size: the small ones learn in seconds, "
-                        "the ResNets are more accurate but slow on a CPU.", choices=tuple(ARCHITECTURES))
+                        "the ResNets are more accurate but slow on a CPU; custom is your own design.",
+                        choices=(*ARCHITECTURES, CUSTOM))
     epochs: int = setting(2, "Epochs", "Passes over the 60,000 training images.", bounds=(1, 100))
     # 256: large enough for two cores to stay busy, small enough to learn fast.
     batch_size: int = setting(256, "Batch size", "Images per training step.", bounds=(8, 2048),
@@ -108,6 +115,9 @@ class TrainConfig:
                              bounds=(0, 10_000_000))
     bf16: bool = setting(True, "bfloat16", "bfloat16 autocast for training where the device runs it natively "
                          "(CPUs with AVX512-BF16 or AMX, recent GPUs).")
+    # The design when arch is "custom", else None. Not a setting of its own (no label): the builder and
+    # `train --spec FILE` give it, and validate() checks it against its bounds.
+    spec: CustomSpec | None = None
 
     def validate(self) -> TrainConfig:
         """Raise ValueError with a readable sentence if any setting is out of bounds.
@@ -116,6 +126,17 @@ class TrainConfig:
         """
         for s in settings():
             s.check(getattr(self, s.name))
+        if self.arch == CUSTOM and self.spec is None:
+            raise ValueError("The custom architecture needs its design (a spec): build one in the Train tab, "
+                             "or give train --spec FILE.")
+        if self.spec is not None:
+            from fashion.spec import CustomSpec  # spec.py builds on this module's Setting: imported here
+
+            if self.arch != CUSTOM:
+                raise ValueError(f"A spec describes a custom architecture; it cannot go with {self.arch!r}.")
+            if not isinstance(self.spec, CustomSpec):
+                raise ValueError("A spec must be a CustomSpec (CustomSpec.from_dict reads one from values).")
+            self.spec.validate()
         return self
 
     def steps_per_epoch(self, train_images: int = TRAIN_IMAGES) -> int:
@@ -129,13 +150,18 @@ class TrainConfig:
 
     @classmethod
     def from_dict(cls, values: dict) -> TrainConfig:
+        from fashion.spec import CustomSpec
+
         known = {f.name for f in fields(cls)}
-        return cls(**{k: v for k, v in values.items() if k in known})
+        values = {k: v for k, v in values.items() if k in known}
+        if values.get("spec") is not None and not isinstance(values["spec"], CustomSpec):
+            values["spec"] = CustomSpec.from_dict(values["spec"])     # as asdict() and JSON leave it: a dict
+        return cls(**values)
 
 
 def settings() -> tuple[Setting, ...]:
-    """Every TrainConfig field with its description, in the dataclass's order."""
-    return tuple(Setting(f.name, f.default, **f.metadata) for f in fields(TrainConfig))
+    """Every TrainConfig setting with its description, in the dataclass's order (the spec is not one)."""
+    return tuple(Setting(f.name, f.default, **f.metadata) for f in fields(TrainConfig) if "label" in f.metadata)
 
 
 def setting_of(name: str) -> Setting:

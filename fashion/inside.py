@@ -12,7 +12,8 @@ import torch
 from torch import nn
 
 from fashion.devices import device_of
-from fashion.model import Ensemble, FashionCNN, Model, Residual, Stage
+from fashion.model import CustomCNN, Ensemble, FashionCNN, Model, Residual, Stage
+from fashion.spec import block_words
 
 SHOWN_MAPS = 32           # the strongest maps of a stage that are drawn; the rest are counted
 
@@ -27,7 +28,7 @@ class StageMaps:
     strength: np.ndarray          # each map's mean activation, in that order (before scaling)
 
 
-def network_of(model: Model) -> FashionCNN:
+def network_of(model: Model) -> FashionCNN | CustomCNN:
     """The network the views show: the model itself, or an ensemble's first member."""
     return model.members[0] if isinstance(model, Ensemble) else model
 
@@ -38,7 +39,7 @@ def describe(module: nn.Module, number: int) -> str:
         return "Stem: 3×3 convolution at 28×28, batch norm, ReLU"
     blocks = sum(isinstance(m, Residual) for m in module.blocks)
     extra = f", then {blocks} residual block{'s' if blocks > 1 else ''}" if blocks else ""
-    return f"Stage {number}: 3×3 convolution, 2×2 max-pool, batch norm, ReLU{extra}"
+    return f"Stage {number}: {block_words(module.kernel, module.pool, module.batch_norm)}{extra}"
 
 
 @torch.inference_mode()
@@ -68,7 +69,7 @@ def as_stage_maps(name: str, output: torch.Tensor) -> StageMaps:
 
 
 def first_filters(model: Model) -> np.ndarray:
-    """The first convolution's learned 3×3 filters (C, 3, 3) in [0, 1]: 0.5 is zero, brighter positive,
+    """The first convolution's learned filters (C, k, k), 3×3 or 5×5, in [0, 1]: 0.5 is zero, brighter positive,
     darker negative, each filter scaled by its own largest weight."""
     conv = next(m for m in network_of(model).modules() if isinstance(m, nn.Conv2d))
     weights = conv.weight.detach().float().cpu()[:, 0]

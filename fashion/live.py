@@ -17,7 +17,7 @@ from fashion.model import Model
 @dataclass
 class LiveView:
     probs: list[list[float]]        # (N, 10): the fixed test images, then the person's own input if given
-    filters: np.ndarray             # (C, 3, 3) the first convolution's filters, as fashion.inside draws them
+    filters: np.ndarray             # (C, k, k) the first convolution's filters, as fashion.inside draws them
 
 
 def live_probes(test_images: torch.Tensor, own: np.ndarray | None = None) -> torch.Tensor:

@@ -19,6 +19,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from fashion.files import atomic_write
+from fashion.spec import arch_name
 
 log = logging.getLogger(__name__)
 
@@ -49,7 +50,12 @@ class StoredRun:
 
     @property
     def name(self) -> str:
-        return f"Run {self.number} · {self.config['arch']} · {self.accuracy:.1%}"
+        return f"Run {self.number} · {self.architecture} · {self.accuracy:.1%}"
+
+    @property
+    def architecture(self) -> str:
+        """Its architecture's name: a named one, or a custom design's short name."""
+        return arch_name(self.config["arch"], self.config.get("spec"))
 
 
 def new_owner_id() -> str:

@@ -58,7 +58,7 @@ def train(config: TrainConfig, data: FashionMNIST, stop: threading.Event | None 
     device = device or choose()
     data = data.to(device)          # once per run, and not at all where the caller moved it already
     generator = torch.Generator().manual_seed(config.seed)
-    model = build_model(config.arch, generator).to(device)
+    model = build_model(config.arch, generator, config.spec).to(device)
     total = config.steps_per_epoch(len(data.train_images)) * config.epochs
     total = min(total, config.max_steps) if config.max_steps else total
     optimizer, scheduler = make_optimizer(model, config, total)

@@ -14,8 +14,10 @@ from safetensors.torch import load as load_tensors
 from safetensors.torch import save as save_tensors
 
 from fashion.card import CardError, ModelCard, from_header
+from fashion.config import CUSTOM
 from fashion.files import atomic_write
 from fashion.model import ARCHITECTURES, MAX_MEMBERS, Model, build_ensemble
+from fashion.spec import CustomSpec, arch_name
 
 MAX_MODEL_BYTES = 50 * 1024 * 1024   # our largest architecture is ~5 MB
 
@@ -72,8 +74,9 @@ def load_model_bytes(data: bytes) -> tuple[Model, ModelCard]:
     refuse_pickle(data)
     header = read_header(data)
     arch = header.get("arch")
-    if arch not in ARCHITECTURES:
+    if arch not in ARCHITECTURES and arch != CUSTOM:
         raise WeightsError(f"This model file names an unknown architecture ({arch!r}).")
+    spec = read_spec(header.get("spec")) if arch == CUSTOM else None
     members = header.get("members", 1)
     if not (isinstance(members, int) and not isinstance(members, bool) and 1 <= members <= MAX_MEMBERS):
         raise WeightsError(f"This model file's metadata gives a number of members that is not 1 to {MAX_MEMBERS}.")
@@ -81,7 +84,7 @@ def load_model_bytes(data: bytes) -> tuple[Model, ModelCard]:
         tensors = load_tensors(data)
     except SafetensorError as e:
         raise WeightsError(f"This model file is not a valid safetensors file ({e}).") from e
-    model = build_ensemble(arch, members)
+    model = build_ensemble(arch, members, spec)
     check_tensors(model, tensors)
     if not all(t.isfinite().all() for t in tensors.values() if t.is_floating_point()):
         raise WeightsError("This model file holds weights that are not numbers (NaN or infinite), so every answer "
@@ -93,16 +96,27 @@ def load_model_bytes(data: bytes) -> tuple[Model, ModelCard]:
         raise WeightsError(str(e)) from None
 
 
+def read_spec(values) -> CustomSpec:
+    """A custom architecture's design from a file's card, held to the builder's bounds before anything is built."""
+    if values is None:
+        raise WeightsError("This model file has a custom architecture but no design ('spec') to build it from.")
+    try:
+        return CustomSpec.from_dict(values)
+    except ValueError as e:
+        raise WeightsError(f"This model file's custom design ('spec') is not valid: {e}") from None
+
+
 def check_tensors(model: Model, tensors: dict[str, torch.Tensor]) -> None:
     expected = {name: t.shape for name, t in model.state_dict().items()}
     if set(tensors) != set(expected):
         missing, extra = sorted(set(expected) - set(tensors)), sorted(set(tensors) - set(expected))
-        raise WeightsError(f"This model file does not match the {model.arch!r} architecture "
+        raise WeightsError(f"This model file does not match the {arch_name(model.arch, model.spec)!r} architecture "
                            f"(missing {missing[:3]}, unexpected {extra[:3]}).")
     for name, shape in expected.items():
         if tensors[name].shape != shape:
-            raise WeightsError(f"This model file does not match the {model.arch!r} architecture "
-                               f"({name} has shape {tuple(tensors[name].shape)}, expected {tuple(shape)}).")
+            raise WeightsError(f"This model file does not match the {arch_name(model.arch, model.spec)!r} "
+                               f"architecture ({name} has shape {tuple(tensors[name].shape)}, "
+                               f"expected {tuple(shape)}).")
 
 
 def load_model(path: Path) -> tuple[Model, dict]:

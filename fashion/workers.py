@@ -168,13 +168,13 @@ def work(folder: Path, threads: int, device: str | None, jobs, events, stop) -> 
 
 
 def pack(done: DoneEvent) -> DoneEvent:
-    """The model as its architecture and saved weights: tensors sent through a queue would be shared
-    memory that vanishes with the worker."""
+    """The model as its architecture (a name, and a custom design's spec) and saved weights: tensors sent
+    through a queue would be shared memory that vanishes with the worker."""
     import torch
 
     buffer = io.BytesIO()
     torch.save({name: t.cpu() for name, t in done.model.state_dict().items()}, buffer)
-    return replace(done, model=(done.model.arch, buffer.getvalue()))
+    return replace(done, model=(done.model.arch, done.model.spec, buffer.getvalue()))
 
 
 def unpack(done: DoneEvent) -> DoneEvent:
@@ -182,7 +182,7 @@ def unpack(done: DoneEvent) -> DoneEvent:
 
     from fashion.model import build_model
 
-    arch, weights = done.model
-    model = build_model(arch)
+    arch, spec, weights = done.model
+    model = build_model(arch, spec=spec)
     model.load_state_dict(torch.load(io.BytesIO(weights), weights_only=True))
     return replace(done, model=model.eval())

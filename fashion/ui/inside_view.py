@@ -30,7 +30,8 @@ def render(model: Model, image: np.ndarray, key: str = "inside_network", columns
             st.markdown(f"**{stage.name}** · output {c}×{h}×{w}{more}")
             st.image(charts.data_url(charts.tile(shown, columns=min(columns, len(shown)), cell=MAP_PX)))
         filters = inside.first_filters(model)
-        st.markdown(f"**The first convolution's {len(filters)} learned 3×3 filters**: grey is a weight of zero, "
+        k = filters.shape[1]
+        st.markdown(f"**The first convolution's {len(filters)} learned {k}×{k} filters**: grey is a weight of zero, "
                     "white positive, black negative (each filter scaled by its largest weight). A filter "
                     "bright on one side and dark on the other finds edges across it.")
         st.image(charts.data_url(charts.tile(filters, columns=min(columns, len(filters)), cell=FILTER_PX)))

@@ -5,6 +5,7 @@ import streamlit as st
 
 from fashion.classes import CLASS_LIST
 from fashion.devices import describe
+from fashion.spec import arch_name
 from fashion.ui import state
 from fashion.weights import WeightsError
 
@@ -34,7 +35,7 @@ def render() -> None:
                      help="The shipped model, any run you trained in this session, or a model file you loaded.")
         card = state.chosen_classifier().card
         st.metric("Test accuracy", f"{card.test_accuracy:.2%}" if card.test_accuracy is not None else "—")
-        st.caption(f"Architecture **{card.arch}**"
+        st.caption(f"Architecture **{arch_name(card.arch, card.spec)}**"
                    + (f", an ensemble of {card.members} averaged" if card.members > 1 else "")
                    + f", {card.params:,} parameters" + (", mirror averaging" if card.mirror else ""))
         device, why_not = state.device_choice()

@@ -12,9 +12,9 @@ from collections.abc import Callable
 
 import streamlit as st
 
-from fashion.config import ARCHITECTURES, Setting, TrainConfig, setting_of
+from fashion.config import ARCHITECTURES, CUSTOM, Setting, TrainConfig, setting_of
 from fashion.jobs import FAILED, QUEUED, JobQueue, TrainingJob, in_worker_processes, kept, threads_per_job
-from fashion.ui import charts, curves, state, train_views
+from fashion.ui import builder_view, charts, curves, state, train_views
 
 # The settings the tab offers, in the order drawn (two rows of four), each with its widget's key; the
 # others keep their TrainConfig defaults. Labels, help, bounds and choices come from fashion.config.
@@ -100,14 +100,15 @@ def control(column, setting: Setting) -> None:
 
 
 def describe_arch(name: str) -> str:
-    return f"{name}: {ARCHITECTURES[name].description}"
+    return f"{name}: {ARCHITECTURES[name].description if name in ARCHITECTURES else 'your own design, below'}"
 
 
 def chosen_config() -> TrainConfig:
     """The config the controls describe, read from st.session_state (callbacks run before the widgets)."""
     values = {name: st.session_state[key] for name, key in WIDGET_KEYS.items()}
     # Cast to each field's type, whatever number type a widget hands back.
-    return TrainConfig(**{name: type(setting_of(name).default)(value) for name, value in values.items()})
+    return TrainConfig(**{name: type(setting_of(name).default)(value) for name, value in values.items()},
+                       spec=builder_view.chosen_spec() if values["arch"] == CUSTOM else None)
 
 
 def start() -> None:
@@ -139,6 +140,7 @@ def reattach() -> None:
 def render() -> None:
     reattach()
     settings()
+    builder_view.render(chosen_config())
     job: TrainingJob | None = st.session_state.get("job")
     busy = job is not None and not job.finished
     b1, b2, _ = st.columns([1, 1, 6])
@@ -243,7 +245,7 @@ def history() -> None:
         return
     st.subheader("Your runs")
     st.plotly_chart(curves.compare_figure(runs), key="train_compare")
-    st.dataframe([{"run": r.name, "architecture": r.config["arch"], "epochs": r.config["epochs"],
+    st.dataframe([{"run": r.name, "architecture": r.architecture, "epochs": r.config["epochs"],
                    "batch": r.config["batch_size"], "lr": r.config["lr"], "optimizer": r.config["optimizer"],
                    "augment": r.config["augment"], "seed": r.config["seed"], "test accuracy": f"{r.accuracy:.2%}",
                    "seconds": round(r.seconds), "device": r.device, "finished": "stopped" if r.stopped else "yes"}
