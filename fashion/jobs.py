@@ -3,7 +3,8 @@
 Each job has a thread that never touches the UI: it waits for its turn, runs the queue's trainer (in the
 app, a worker process of its own: fashion.workers) and records its events. The UI polls `job.snapshot()`.
 The queue is shared by every browser session of one server process, so a single two-core machine stays
-usable: by default one job trains while the others wait their turn.
+usable: by default one job trains while the others wait their turn. A paused job gives its slot to the
+next in line (its worker waits, using no CPU) and, on resume, is first in line for the next free slot.
 """
 from __future__ import annotations
 
@@ -18,6 +19,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from fashion.config import TrainConfig
+from fashion.controls import Controls
 from fashion.events import DoneEvent, EvalEvent, Event, StepEvent
 
 if TYPE_CHECKING:
@@ -26,20 +28,22 @@ if TYPE_CHECKING:
     from fashion.data import FashionMNIST
 
 
-# What trains a job: its config, stop flag and the person's own image for the live strip (a 28x28 float
-# array, or None) in, the training loop's events out.
-Trainer = Callable[[TrainConfig, threading.Event, "np.ndarray | None"], Iterator[Event]]
+# What trains a job: the job (its config, stop flag, controls, starting weights and the person's own
+# image for the live strip) in, the training loop's events out.
+Trainer = Callable[["TrainingJob"], Iterator[Event]]
 
 
 def in_this_process(load_data: Callable[[], FashionMNIST]) -> Trainer:
     """Train in the job's thread, on data already in memory (tests, scripts)."""
-    def trainer(config: TrainConfig, stop: threading.Event, own: np.ndarray | None) -> Iterator[Event]:
+    def trainer(job: TrainingJob) -> Iterator[Event]:
         # Imported here, not at the top: the app shows its controls before torch loads.
         from fashion.live import live_probes
         from fashion.train import train
+        from fashion.weights import weights_of
 
         data = load_data()
-        return train(config, data, stop, probes=live_probes(data.test_images, own))
+        return train(job.config, data, job.stop_event, probes=live_probes(data.test_images, job.own_image),
+                     controls=job.controls, start_from=weights_of(job.start_from))
     return trainer
 
 
@@ -47,10 +51,10 @@ def in_worker_processes(threads: int, device: str | None = None) -> Trainer:
     """Train each job in a worker process (reused from job to job) with `threads` torch threads on `device`
     (a name for fashion.devices.choose; None: FASHION_DEVICE's, or the best there is), out of the caller's
     interpreter lock."""
-    def trainer(config: TrainConfig, stop: threading.Event, own: np.ndarray | None) -> Iterator[Event]:
+    def trainer(job: TrainingJob) -> Iterator[Event]:
         from fashion.workers import train_in_worker
 
-        return train_in_worker(config, stop, threads, device, own)
+        return train_in_worker(job, threads, device)
     return trainer
 
 
@@ -74,7 +78,8 @@ def share_cores() -> int:
     return threads
 
 
-QUEUED, RUNNING, DONE, STOPPED, CANCELLED, FAILED = "queued", "running", "done", "stopped", "cancelled", "failed"
+QUEUED, RUNNING, PAUSED = "queued", "running", "paused"
+DONE, STOPPED, CANCELLED, FAILED = "done", "stopped", "cancelled", "failed"
 FINISHED = (DONE, STOPPED, CANCELLED, FAILED)
 
 
@@ -87,9 +92,12 @@ class Snapshot:
     steps: list[int]
     losses: list[float]
     train_accuracy: list[float]
+    lrs: list[float]                 # the learning rate of each step, nudges included
     evals: list[EvalEvent]
     result: DoneEvent | None
     error: str | None
+    nudges: list[tuple[int, float]]  # (step, factor) of each learning-rate nudge, for marks on the curves
+    resuming: bool = False           # paused, and waiting for a free slot to go on
 
 
 def kept(snap: Snapshot) -> bool:
@@ -105,14 +113,21 @@ class TrainingJob:
     watchers: list[Callable[[], bool]] = field(default_factory=list)
     owner: str | None = None                 # the person it trains for (the app's id in the page's URL)
     own_image: np.ndarray | None = None      # their last Classify input, shown in the live strip
+    # Continued training: the parent run's model file (its weights are the start) and the parent's number.
+    start_from: bytes | None = None
+    parent: int | None = None
     id: int = field(default_factory=itertools.count(1).__next__)
     state: str = QUEUED
     stop_event: threading.Event = field(default_factory=threading.Event)
+    controls: Controls = field(default_factory=Controls.local)
+    resuming: bool = False
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
     _latest: StepEvent | None = None
     _steps: list = field(default_factory=list)
     _losses: list = field(default_factory=list)
     _train_accuracy: list = field(default_factory=list)
+    _lrs: list = field(default_factory=list)
+    _nudges: list = field(default_factory=list)
     _evals: list = field(default_factory=list)
     result: DoneEvent | None = None
     error: str | None = None
@@ -135,6 +150,23 @@ class TrainingJob:
         if self.queue is not None:
             self.queue.wake()
 
+    def pause(self) -> None:
+        """Pause before the next batch; the queue gives the slot to the next job in line."""
+        if self.state == RUNNING and self.queue is not None:
+            self.queue.pause(self)
+
+    def resume(self) -> None:
+        """Go on where it paused, as soon as a slot is free (at once if none waits)."""
+        if self.state == PAUSED and self.queue is not None:
+            self.queue.resume(self)
+
+    def nudge(self, factor: float) -> None:
+        """Scale the learning rate by `factor` from the next batch on (within fashion.controls' bounds)."""
+        with self._lock:
+            before = self.controls.lr_scale.value
+            if self.controls.scale_lr(factor) != before:
+                self._nudges.append((self._latest.step if self._latest else 0, factor))
+
     @property
     def finished(self) -> bool:
         return self.state in FINISHED
@@ -146,6 +178,7 @@ class TrainingJob:
                 self._steps.append(event.step)
                 self._losses.append(event.loss)
                 self._train_accuracy.append(event.train_accuracy)
+                self._lrs.append(event.lr)
             elif isinstance(event, EvalEvent):
                 self._evals.append(event)
             elif isinstance(event, DoneEvent):
@@ -155,7 +188,8 @@ class TrainingJob:
         position = self.queue.position(self) if self.queue is not None else 0
         with self._lock:
             return Snapshot(self.state, position, self._latest, list(self._steps), list(self._losses),
-                            list(self._train_accuracy), list(self._evals), self.result, self.error)
+                            list(self._train_accuracy), list(self._lrs), list(self._evals), self.result,
+                            self.error, list(self._nudges), self.resuming)
 
 
 class JobQueue:
@@ -172,11 +206,15 @@ class JobQueue:
         self._cond = threading.Condition()
         self._waiting: deque[TrainingJob] = deque()
         self._running: set[TrainingJob] = set()
+        self._paused: set[TrainingJob] = set()       # hold no slot; their worker waits
 
     def submit(self, config: TrainConfig, alive: Callable[[], bool] | None = None, owner: str | None = None,
-               own_image: np.ndarray | None = None) -> TrainingJob:
+               own_image: np.ndarray | None = None, start_from: bytes | None = None,
+               parent: int | None = None) -> TrainingJob:
+        """Queue a run of `config`; from the weights in the model file `start_from` if given (continued
+        training of run number `parent`)."""
         config.validate()   # refuse bad settings now, in the caller's thread, not later in the worker
-        job = TrainingJob(config, [alive] if alive else [], owner, own_image, queue=self)
+        job = TrainingJob(config, [alive] if alive else [], owner, own_image, start_from, parent, queue=self)
         with self._cond:
             self._waiting.append(job)
         threading.Thread(target=self._work, args=(job,), name=f"training-job-{job.id}", daemon=True).start()
@@ -190,8 +228,8 @@ class JobQueue:
     def job_of(self, owner: str) -> TrainingJob | None:
         """The owner's job that waits or trains now, if any: for a reloaded page to show it again."""
         with self._cond:
-            return next((job for job in [*self._running, *self._waiting] if job.owner == owner and not job.finished),
-                        None)
+            return next((job for job in [*self._running, *self._paused, *self._waiting]
+                         if job.owner == owner and not job.finished), None)
 
     def running(self) -> int:
         with self._cond:
@@ -204,12 +242,12 @@ class JobQueue:
     def stop_all(self, timeout: float = 30.0) -> None:
         """Stop every job and wait for the worker threads to let go (server shutdown, tests)."""
         with self._cond:
-            jobs = list(self._waiting) + list(self._running)
+            jobs = [*self._waiting, *self._running, *self._paused]
         for job in jobs:
             job.stop()
         deadline = time.monotonic() + timeout
         with self._cond:
-            while (self._waiting or self._running) and time.monotonic() < deadline:
+            while (self._waiting or self._running or self._paused) and time.monotonic() < deadline:
                 self._cond.wait(timeout=0.1)
 
     def stop_at_exit(self) -> None:
@@ -221,6 +259,44 @@ class JobQueue:
     def wake(self) -> None:
         with self._cond:
             self._cond.notify_all()
+
+    def pause(self, job: TrainingJob) -> None:
+        with self._cond:
+            if job not in self._running:
+                return
+            job.controls.paused.set()
+            self._running.discard(job)
+            self._paused.add(job)
+            job.state = PAUSED
+            self._cond.notify_all()          # the next in line may start
+        threading.Thread(target=self._while_paused, args=(job,), name=f"paused-job-{job.id}", daemon=True).start()
+
+    def resume(self, job: TrainingJob) -> None:
+        with self._cond:
+            if job in self._paused and not job.resuming:
+                job.resuming = True
+                self._waiting.appendleft(job)    # it trained first: it goes on first
+                self._cond.notify_all()
+
+    def _while_paused(self, job: TrainingJob) -> None:
+        """Until a paused job goes on: take a free slot once it asks to resume; stop it if its pages are gone."""
+        with self._cond:
+            while True:
+                if job.stop_event.is_set() or not job.alive():
+                    job.stop_event.set()         # the worker leaves its pause and ends the run, stopped
+                    if job in self._waiting:
+                        self._waiting.remove(job)
+                    job.resuming = False
+                    self._cond.notify_all()
+                    return
+                if job.resuming and self._waiting[0] is job and len(self._running) < self.max_running:
+                    self._waiting.popleft()
+                    self._paused.discard(job)
+                    self._running.add(job)
+                    job.state, job.resuming = RUNNING, False
+                    job.controls.paused.clear()
+                    return
+                self._cond.wait(timeout=1.0)
 
     def _wait_for_slot(self, job: TrainingJob) -> bool:
         """Block until it is this job's turn; False if it was cancelled while waiting."""
@@ -245,7 +321,7 @@ class JobQueue:
         if not self._wait_for_slot(job):
             return
         try:
-            for event in self.trainer(job.config, job.stop_event, job.own_image):
+            for event in self.trainer(job):
                 job.record(event)
                 if not job.alive():
                     job.stop_event.set()   # nobody is watching: stop burning the CPU
@@ -261,4 +337,7 @@ class JobQueue:
         finally:
             with self._cond:
                 self._running.discard(job)
+                self._paused.discard(job)
+                if job in self._waiting:
+                    self._waiting.remove(job)
                 self._cond.notify_all()

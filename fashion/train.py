@@ -1,8 +1,10 @@
 """The training engine: one loop that trains a model from a TrainConfig and yields progress events.
 
 The CLI prints the events, the app draws them, the tests check them. A `threading.Event` passed as
-`stop` ends the run cleanly between two batches. The model and the dataset live on one device
-(fashion/devices.py); the random draws stay on the CPU's generator, so a seed means the same run there.
+`stop` ends the run cleanly between two batches; `controls` (fashion.controls) pause it and scale its
+learning rate there. A run may start from another's weights (`start_from`): continued training. The
+model and the dataset live on one device (fashion/devices.py); the random draws stay on the CPU's
+generator, so a seed means the same run there.
 """
 from __future__ import annotations
 
@@ -14,6 +16,7 @@ import torch
 from torch import nn
 
 from fashion.config import TrainConfig
+from fashion.controls import Controls
 from fashion.data import FashionMNIST, augment, batches, to_float
 from fashion.devices import autocast, choose, describe
 from fashion.evaluate import Report, evaluate
@@ -49,16 +52,30 @@ def train_step(model, optimizer, x, y, label_smoothing: float, bf16: bool = Fals
     return loss.item(), (logits.argmax(1) == y).sum().item()
 
 
+def scaled_lr(optimizer, scale: float):
+    """Set the optimizer's learning rates to the scheduler's times `scale` for one step; returns the
+    scheduler's own, to put back before it steps (schedulers like cosine build on the last value)."""
+    own = [group["lr"] for group in optimizer.param_groups]
+    for group in optimizer.param_groups:
+        group["lr"] *= scale
+    return own
+
+
 def train(config: TrainConfig, data: FashionMNIST, stop: threading.Event | None = None,
-          device: torch.device | None = None, probes: torch.Tensor | None = None) -> Iterator[Event]:
-    """Train a new model on `device` (default: fashion.devices.choose()); yield a StepEvent per batch, an
-    EvalEvent every `eval_every` steps (with the model's answers on `probes`, float (N, 1, 28, 28) images,
-    if given: fashion.live), then a DoneEvent."""
+          device: torch.device | None = None, probes: torch.Tensor | None = None,
+          controls: Controls | None = None, start_from: dict | None = None) -> Iterator[Event]:
+    """Train a model on `device` (default: fashion.devices.choose()), new or from the weights `start_from`
+    (a state dict); yield a StepEvent per batch, an EvalEvent every `eval_every` steps (with the model's
+    answers on `probes`, float (N, 1, 28, 28) images, if given: fashion.live), then a DoneEvent."""
     config.validate()
     device = device or choose()
     data = data.to(device)          # once per run, and not at all where the caller moved it already
     generator = torch.Generator().manual_seed(config.seed)
-    model = build_model(config.arch, generator, config.spec).to(device)
+    model = build_model(config.arch, generator, config.spec)
+    if start_from is not None:
+        model.load_state_dict(start_from)
+    model = model.to(device)
+    controls = controls or Controls.local()
     total = config.steps_per_epoch(len(data.train_images)) * config.epochs
     total = min(total, config.max_steps) if config.max_steps else total
     optimizer, scheduler = make_optimizer(model, config, total)
@@ -71,6 +88,7 @@ def train(config: TrainConfig, data: FashionMNIST, stop: threading.Event | None 
     for epoch in range(1, config.epochs + 1):
         seen = correct = 0
         for images, labels in batches(data.train_images, data.train_labels, config.batch_size, generator):
+            start += controls.wait_while_paused(stop)       # a pause counts in no time or ETA
             if step >= total or (stop is not None and stop.is_set()):
                 stopped = step < total
                 break
@@ -78,9 +96,12 @@ def train(config: TrainConfig, data: FashionMNIST, stop: threading.Event | None 
             x = to_float(images)
             if config.augment:
                 x = augment(x, generator, erase=config.erase)
+            own_lr = scaled_lr(optimizer, controls.lr_scale.value)
+            lr = optimizer.param_groups[0]["lr"]
             loss, batch_correct = train_step(model, optimizer, x.contiguous(memory_format=torch.channels_last),
                                              labels, config.label_smoothing, config.bf16)
-            lr = scheduler.get_last_lr()[0]
+            for group, value in zip(optimizer.param_groups, own_lr, strict=True):
+                group["lr"] = value
             scheduler.step()
             step, seen, correct = step + 1, seen + len(labels), correct + batch_correct
             train_time += time.perf_counter() - t0

@@ -126,3 +126,8 @@ def load_model(path: Path) -> tuple[Model, dict]:
     if path.stat().st_size > MAX_MODEL_BYTES:
         raise WeightsError(f"{path} is larger than {MAX_MODEL_BYTES // 2**20} MB; ours are far smaller.")
     return load_model_bytes(path.read_bytes())
+
+
+def weights_of(model_file: bytes | None) -> dict[str, torch.Tensor] | None:
+    """The weights in a model file, checked as load_model_bytes checks them, to train on from (None: none)."""
+    return None if model_file is None else load_model_bytes(model_file)[0].state_dict()

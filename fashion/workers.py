@@ -20,12 +20,12 @@ from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from fashion.config import TrainConfig
+from fashion.controls import Controls
 from fashion.data import DataError, find_data_dir
 from fashion.events import DoneEvent, Event
 
 if TYPE_CHECKING:
-    import numpy as np
+    from fashion.jobs import TrainingJob
 
 SPAWN = multiprocessing.get_context("spawn")
 POLL_S = 0.2              # how often the parent looks at the stop flag and at whether the worker still lives
@@ -43,7 +43,9 @@ class Worker:
     def __init__(self, folder: Path, threads: int, device: str | None):
         self.kind = (folder, threads, device)
         self.jobs, self.events, self.stop = SPAWN.Queue(), SPAWN.Queue(), SPAWN.Event()
-        self.process = SPAWN.Process(target=work, args=(*self.kind, self.jobs, self.events, self.stop),
+        self.controls = Controls.shared(SPAWN)     # the job's pause and learning-rate scale, copied in
+        self.process = SPAWN.Process(target=work, args=(*self.kind, self.jobs, self.events, self.stop,
+                                                        self.controls),
                                      daemon=True, name="fashion-training")
         start_without_main(self.process)
 
@@ -90,6 +92,7 @@ def take_worker(folder: Path, threads: int, device: str | None) -> Worker:
 
 def give_back(worker: Worker) -> None:
     worker.stop.clear()
+    worker.controls.reset()
     with _idle_lock:
         _idle.append(worker)
 
@@ -99,17 +102,18 @@ def prepare(threads: int, device: str | None) -> None:
     give_back(take_worker(find_data_dir(), threads, device))
 
 
-def train_in_worker(config: TrainConfig, stop: threading.Event, threads: int, device: str | None,
-                    own: np.ndarray | None = None) -> Iterator[Event]:
-    """The events of `fashion.train.train(config, ...)`, run in a worker process with `threads` torch threads
-    on `device`, its live strip showing `own` too (fashion.live). Setting `stop` stops it as it stops the loop."""
+def train_in_worker(job: TrainingJob, threads: int, device: str | None) -> Iterator[Event]:
+    """The events of `fashion.train.train(job.config, ...)`, run in a worker process with `threads` torch
+    threads on `device`, its live strip showing the job's own image too (fashion.live). The job's stop flag
+    and controls reach the worker as they reach the loop."""
     folder = find_data_dir()          # no data: the sentence comes at once, before any process starts
     worker = take_worker(folder, threads, device)
-    worker.jobs.put((config, own))
+    worker.jobs.put((job.config, job.own_image, job.start_from))
     finished = False
     try:
         while True:
-            if stop.is_set():
+            job.controls.copy_to(worker.controls)
+            if job.stop_event.is_set():
                 worker.stop.set()
             kind, payload = next_message(worker.events, worker.process)
             if kind == "none":
@@ -145,21 +149,23 @@ def next_message(events, process) -> tuple[str, object]:
                            "perhaps out of memory. Try a smaller model or batch size.") from None
 
 
-def work(folder: Path, threads: int, device: str | None, jobs, events, stop) -> None:
+def work(folder: Path, threads: int, device: str | None, jobs, events, stop, controls: Controls) -> None:
     """The worker process: get ready, then train each job it is given, sending each event back."""
     from fashion.data import load_fashion_mnist
     from fashion.devices import choose
     from fashion.live import live_probes
     from fashion.model import configure_cpu
     from fashion.train import train
+    from fashion.weights import weights_of
 
     configure_cpu(threads)
     try:
         where = choose(device)
         data = load_fashion_mnist(folder).to(where)
         while (job := jobs.get()) is not None:
-            config, own = job
-            for event in train(config, data, stop, where, live_probes(data.test_images, own)):
+            config, own, start_from = job
+            for event in train(config, data, stop, where, live_probes(data.test_images, own), controls,
+                               weights_of(start_from)):
                 events.put(("done", pack(event)) if isinstance(event, DoneEvent) else ("event", event))
     except DataError as e:
         events.put(("data", str(e)))

@@ -1,6 +1,7 @@
 """Training in worker processes, as the app does: events back, stop, a dead worker, no data."""
 import os
 import signal
+import time
 
 import pytest
 
@@ -66,3 +67,35 @@ def test_without_data_the_run_fails_at_once_with_the_sentence(queue, monkeypatch
     wait_until(lambda: job.finished, timeout=30)
     snap = job.snapshot()
     assert snap.state == FAILED and "Fashion-MNIST was not found" in snap.error
+
+
+def test_pause_and_nudge_reach_the_worker(queue):
+    job = queue.submit(LONG)
+    wait_until(lambda: len(job.snapshot().steps) >= 3, timeout=180)
+    job.pause()
+    time.sleep(1.0)                      # events already on their way still arrive
+    steps = len(job.snapshot().steps)
+    time.sleep(1.0)
+    assert len(job.snapshot().steps) == steps         # the worker waits
+    job.nudge(0.5)
+    job.resume()
+    wait_until(lambda: len(job.snapshot().steps) >= steps + 3, timeout=60)
+    job.stop()
+    wait_until(lambda: job.finished, timeout=60)
+    snap = job.snapshot()
+    assert snap.state == STOPPED and snap.nudges == [(steps, 0.5)]
+    assert snap.lrs[-1] < 0.6 * snap.lrs[steps - 1]
+
+
+def test_continued_training_in_a_worker_starts_from_the_parent(queue):
+    from fashion.card import new_card
+    from fashion.weights import model_bytes
+
+    parent = queue.submit(TrainConfig(max_steps=40, eval_every=1000))
+    wait_until(lambda: parent.finished, timeout=180)
+    done = parent.snapshot().result
+    model_file = model_bytes(done.model, new_card(done.model, parent.config, done.report, False, 1.0, 40))
+    child = queue.submit(TrainConfig(max_steps=2, eval_every=1000), start_from=model_file, parent=1)
+    fresh = queue.submit(TrainConfig(max_steps=2, eval_every=1000))
+    wait_until(lambda: fresh.finished, timeout=180)
+    assert child.snapshot().losses[0] < fresh.snapshot().losses[0] - 0.5
