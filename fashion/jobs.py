@@ -28,7 +28,7 @@ if TYPE_CHECKING:
     from fashion.data import FashionMNIST
 
 
-# What trains a job: the job (its config, stop flag, controls, starting weights and the person's own
+# What trains a job: the job (its config, stop flag, controls, parent's weights and the person's own
 # image for the live strip) in, the training loop's events out.
 Trainer = Callable[["TrainingJob"], Iterator[Event]]
 
@@ -43,7 +43,7 @@ def in_this_process(load_data: Callable[[], FashionMNIST]) -> Trainer:
 
         data = load_data()
         return train(job.config, data, job.stop_event, probes=live_probes(data.test_images, job.own_image),
-                     controls=job.controls, start_from=weights_of(job.start_from))
+                     controls=job.controls, start_from=weights_of(job.parent and job.parent.model_file))
     return trainer
 
 
@@ -83,6 +83,14 @@ DONE, STOPPED, CANCELLED, FAILED = "done", "stopped", "cancelled", "failed"
 FINISHED = (DONE, STOPPED, CANCELLED, FAILED)
 
 
+@dataclass(frozen=True)
+class Parent:
+    """The run a continued training starts from: its weights, and where on the epoch axis it ended."""
+    number: int                      # its run number ("Run 3")
+    model_file: bytes                # safetensors: the weights to start from
+    epoch: float                     # epochs it had trained, its own parents' included
+
+
 @dataclass
 class Snapshot:
     """A consistent copy of a job's progress for drawing; the lists are copies, safe to keep."""
@@ -113,9 +121,7 @@ class TrainingJob:
     watchers: list[Callable[[], bool]] = field(default_factory=list)
     owner: str | None = None                 # the person it trains for (the app's id in the page's URL)
     own_image: np.ndarray | None = None      # their last Classify input, shown in the live strip
-    # Continued training: the parent run's model file (its weights are the start) and the parent's number.
-    start_from: bytes | None = None
-    parent: int | None = None
+    parent: Parent | None = None             # continued training: the run it goes on from
     id: int = field(default_factory=itertools.count(1).__next__)
     state: str = QUEUED
     stop_event: threading.Event = field(default_factory=threading.Event)
@@ -209,12 +215,10 @@ class JobQueue:
         self._paused: set[TrainingJob] = set()       # hold no slot; their worker waits
 
     def submit(self, config: TrainConfig, alive: Callable[[], bool] | None = None, owner: str | None = None,
-               own_image: np.ndarray | None = None, start_from: bytes | None = None,
-               parent: int | None = None) -> TrainingJob:
-        """Queue a run of `config`; from the weights in the model file `start_from` if given (continued
-        training of run number `parent`)."""
+               own_image: np.ndarray | None = None, parent: Parent | None = None) -> TrainingJob:
+        """Queue a run of `config`, from the weights of `parent` if given (continued training)."""
         config.validate()   # refuse bad settings now, in the caller's thread, not later in the worker
-        job = TrainingJob(config, [alive] if alive else [], owner, own_image, start_from, parent, queue=self)
+        job = TrainingJob(config, [alive] if alive else [], owner, own_image, parent, queue=self)
         with self._cond:
             self._waiting.append(job)
         threading.Thread(target=self._work, args=(job,), name=f"training-job-{job.id}", daemon=True).start()

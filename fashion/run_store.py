@@ -40,17 +40,25 @@ class StoredRun:
     accuracy: float                 # on the test set, at the end
     per_class: list[float]
     confusion: list[list[int]]
-    curves: dict                    # "epoch", "loss", "eval_epoch", "test_accuracy"
+    curves: dict                    # "epoch", "loss", "lr", "eval_epoch", "test_accuracy", "nudges"
     seconds: float
     stopped: bool
     device: str                     # where it trained, in words
     # Each evaluation, the last at the end of the run: {"step", "epoch", "accuracy", "per_class", "confusion"}.
     evals: list[dict] = field(default_factory=list)
     id: str = ""                    # the file stem, set by the store: time-ordered
+    parent: int | None = None       # continued training: the number of the run it went on from
+    start_epoch: float = 0.0        # where its curves begin: the epochs its parents had trained
 
     @property
     def name(self) -> str:
-        return f"Run {self.number} · {self.architecture} · {self.accuracy:.1%}"
+        lineage = f" · from Run {self.parent}" if self.parent is not None else ""
+        return f"Run {self.number} · {self.architecture} · {self.accuracy:.1%}{lineage}"
+
+    @property
+    def end_epoch(self) -> float:
+        """Where its curves end on the epoch axis, its parents' epochs included."""
+        return self.start_epoch + (self.curves["epoch"][-1] if self.curves["epoch"] else 0.0)
 
     @property
     def architecture(self) -> str:

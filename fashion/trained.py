@@ -15,7 +15,7 @@ from fashion.run_store import StoredRun
 from fashion.weights import model_bytes
 
 if TYPE_CHECKING:
-    from fashion.jobs import Snapshot
+    from fashion.jobs import Parent, Snapshot
 
 
 def scored_card(model: Model, config: TrainConfig, data: FashionMNIST, mirror: bool, training_time_s: float,
@@ -40,9 +40,9 @@ def join(parts: list[tuple[Model, ModelCard]], data: FashionMNIST) -> tuple[Mode
     return model, card
 
 
-def stored_run(config: TrainConfig, snap: Snapshot) -> tuple[StoredRun, bytes]:
+def stored_run(config: TrainConfig, snap: Snapshot, parent: Parent | None = None) -> tuple[StoredRun, bytes]:
     """A finished app run (one that fashion.jobs.kept keeps) as the run store keeps it, and its model file
-    (the card in its header)."""
+    (the card in its header); a continued one says which run it went on from."""
     done = snap.result
     card = new_card(done.model, config, done.report, mirror=False, training_time_s=done.elapsed_s, steps=done.step,
                     device=done.device)
@@ -55,8 +55,10 @@ def stored_run(config: TrainConfig, snap: Snapshot) -> tuple[StoredRun, bytes]:
     run = StoredRun(
         number=0, config=asdict(config), accuracy=done.report.accuracy, per_class=done.report.per_class,
         confusion=done.report.confusion,
-        curves={"epoch": config.in_epochs(snap.steps), "loss": snap.losses,
-                "eval_epoch": [e["epoch"] for e in evals], "test_accuracy": [e["accuracy"] for e in evals]},
+        curves={"epoch": config.in_epochs(snap.steps), "loss": snap.losses, "lr": snap.lrs,
+                "eval_epoch": [e["epoch"] for e in evals], "test_accuracy": [e["accuracy"] for e in evals],
+                "nudges": [[config.in_epochs([step])[0], factor] for step, factor in snap.nudges]},
         seconds=done.elapsed_s, stopped=done.stopped, device=done.device, evals=evals,
+        parent=parent.number if parent else None, start_epoch=parent.epoch if parent else 0.0,
     )
     return run, model_bytes(done.model, card)

@@ -108,7 +108,7 @@ def train_in_worker(job: TrainingJob, threads: int, device: str | None) -> Itera
     and controls reach the worker as they reach the loop."""
     folder = find_data_dir()          # no data: the sentence comes at once, before any process starts
     worker = take_worker(folder, threads, device)
-    worker.jobs.put((job.config, job.own_image, job.start_from))
+    worker.jobs.put((job.config, job.own_image, job.parent and job.parent.model_file))
     finished = False
     try:
         while True:

@@ -56,11 +56,13 @@ def test_the_replay_ends_at_the_final_confusion_matrix(data):
     events = list(train(config, data))
     evals = [e for e in events if type(e).__name__ == "EvalEvent"]
     done = events[-1]
-    snap = Snapshot("running", 0, None, [1, 2, 3, 4, 5], [1.0] * 5, [0.5] * 5, evals, done, None)
+    snap = Snapshot("running", 0, None, [1, 2, 3, 4, 5], [1.0] * 5, [0.5] * 5, [0.1] * 5, evals, done, None,
+                    nudges=[(3, 2.0)])
     run, model_file = stored_run(config, snap)
     assert [e["step"] for e in run.evals] == [2, 4, 5]          # every evaluation, then the end of the run
     assert run.evals[-1]["confusion"] == run.confusion == done.report.confusion and model_file[:8]
     assert run.curves["test_accuracy"] == [e["accuracy"] for e in run.evals]
+    assert run.curves["lr"] == [0.1] * 5 and run.curves["nudges"] == [[config.in_epochs([3])[0], 2.0]]
 
 
 def test_the_live_strip_has_one_image_per_class_then_hard_ones_and_the_persons_own(data):

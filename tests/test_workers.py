@@ -7,7 +7,7 @@ import pytest
 
 from conftest import wait_until
 from fashion.config import TrainConfig
-from fashion.jobs import DONE, FAILED, STOPPED, JobQueue, in_worker_processes
+from fashion.jobs import DONE, FAILED, STOPPED, JobQueue, Parent, in_worker_processes
 from fashion.model import FashionCNN
 
 QUICK = TrainConfig(max_steps=8, eval_every=1000)
@@ -95,7 +95,7 @@ def test_continued_training_in_a_worker_starts_from_the_parent(queue):
     wait_until(lambda: parent.finished, timeout=180)
     done = parent.snapshot().result
     model_file = model_bytes(done.model, new_card(done.model, parent.config, done.report, False, 1.0, 40))
-    child = queue.submit(TrainConfig(max_steps=2, eval_every=1000), start_from=model_file, parent=1)
+    child = queue.submit(TrainConfig(max_steps=2, eval_every=1000), parent=Parent(1, model_file, 0.2))
     fresh = queue.submit(TrainConfig(max_steps=2, eval_every=1000))
     wait_until(lambda: fresh.finished, timeout=180)
     assert child.snapshot().losses[0] < fresh.snapshot().losses[0] - 0.5

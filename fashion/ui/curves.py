@@ -21,36 +21,58 @@ def smooth(values: list[float], weight: float = 0.9) -> list[float]:
     return out
 
 
-def live_figure(epochs: list[float], losses: list[float], train_acc: list[float],
-                eval_epochs: list[float], test_acc: list[float]) -> go.Figure:
-    """Loss (raw and smoothed) on the left, train and test accuracy on the right, against epochs."""
-    fig = make_subplots(rows=1, cols=2, subplot_titles=("Loss", "Accuracy"), horizontal_spacing=0.08)
+def live_figure(epochs: list[float], losses: list[float], train_acc: list[float], eval_epochs: list[float],
+                test_acc: list[float], lrs: list[float], nudges: list[tuple[float, float]] = ()) -> go.Figure:
+    """Loss (raw and smoothed) with the learning rate under it on the left, train and test accuracy on the
+    right, against epochs; each learning-rate nudge (epoch, factor) a dotted line marked x0.5 or x2."""
+    fig = make_subplots(rows=2, cols=2, specs=[[{}, {"rowspan": 2}], [{}, None]], row_heights=[0.68, 0.32],
+                        subplot_titles=("Loss", "Accuracy", "Learning rate"), horizontal_spacing=0.08,
+                        vertical_spacing=0.12, shared_xaxes=True)
     x, raw = thin(epochs, losses)
     fig.add_trace(go.Scatter(x=x, y=raw, name="loss", line=dict(color="#9ecae1", width=1)), 1, 1)
     fig.add_trace(go.Scatter(x=x, y=thin(epochs, smooth(losses))[1], name="loss (smoothed)",
                              line=dict(color="#08519c", width=2)), 1, 1)
+    fig.add_trace(go.Scatter(x=x, y=thin(epochs, lrs)[1], name="learning rate", line=dict(color="#756bb1", width=2)),
+                  2, 1)
     fig.add_trace(go.Scatter(x=x, y=thin(epochs, train_acc)[1], name="train accuracy",
                              line=dict(color="#fdae6b", width=2)), 1, 2)
     fig.add_trace(go.Scatter(x=eval_epochs, y=test_acc, name="test accuracy", mode="lines+markers",
                              line=dict(color="#d94801", width=3)), 1, 2)
-    fig.update_xaxes(title_text="epoch")
+    mark_nudges(fig, nudges)
+    fig.update_xaxes(title_text="epoch", row=2, col=1)
+    fig.update_xaxes(title_text="epoch", row=1, col=2)
     fig.update_yaxes(rangemode="tozero", row=1, col=1)
+    fig.update_yaxes(rangemode="tozero", row=2, col=1)
     fig.update_yaxes(range=[min([0.5, *train_acc, *test_acc]), 1.0], tickformat=".0%", row=1, col=2)
-    fig.update_layout(height=340, margin=dict(l=10, r=10, t=40, b=10), legend=dict(orientation="h", y=-0.25))
+    fig.update_layout(height=440, margin=dict(l=10, r=10, t=40, b=10), legend=dict(orientation="h", y=-0.15))
     return fig
 
 
+def mark_nudges(fig: go.Figure, nudges, offset: float = 0.0) -> None:
+    """A dotted line at each nudge (epoch, factor) across the loss and learning-rate plots."""
+    for epoch, factor in nudges:
+        label = f"lr x{factor:g}"
+        for row in (1, 2):
+            fig.add_vline(x=epoch + offset, line=dict(color="#54278f", dash="dot", width=1), row=row, col=1,
+                          annotation_text=label if row == 1 else None, annotation_font_size=11)
+
+
 def compare_figure(runs: list) -> go.Figure:
-    """Test accuracy and smoothed loss of several runs, overlaid."""
+    """Test accuracy and smoothed loss of several runs, overlaid; a continued run goes on from where its
+    parent ended on the epoch axis, dashed, joined to its parent's last point."""
     fig = make_subplots(rows=1, cols=2, subplot_titles=("Test accuracy", "Loss (smoothed)"))
+    ends = {run.number: run for run in runs}
     for i, run in enumerate(runs):
-        color = COLORS[i % len(COLORS)]
-        c = run.curves
-        fig.add_trace(go.Scatter(x=c["eval_epoch"], y=c["test_accuracy"], name=run.name, legendgroup=run.name,
-                                 mode="lines+markers", line=dict(color=color)), 1, 1)
-        x, y = thin(c["epoch"], smooth(c["loss"]))
+        style = dict(color=COLORS[i % len(COLORS)], dash="dash" if run.parent is not None else None)
+        c, offset = run.curves, run.start_epoch
+        eval_x, eval_y = [e + offset for e in c["eval_epoch"]], list(c["test_accuracy"])
+        if (parent := ends.get(run.parent)) is not None and parent.curves["eval_epoch"]:
+            eval_x, eval_y = [parent.end_epoch, *eval_x], [parent.curves["test_accuracy"][-1], *eval_y]
+        fig.add_trace(go.Scatter(x=eval_x, y=eval_y, name=run.name, legendgroup=run.name,
+                                 mode="lines+markers", line=style), 1, 1)
+        x, y = thin([e + offset for e in c["epoch"]], smooth(c["loss"]))
         fig.add_trace(go.Scatter(x=x, y=y, name=run.name, legendgroup=run.name, showlegend=False,
-                                 line=dict(color=color)), 1, 2)
+                                 line=style), 1, 2)
     fig.update_xaxes(title_text="epoch")
     fig.update_yaxes(tickformat=".0%", row=1, col=1)
     fig.update_layout(height=340, margin=dict(l=10, r=10, t=40, b=10), legend=dict(orientation="h", y=-0.25))

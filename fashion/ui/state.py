@@ -168,7 +168,7 @@ def keep_run(job: TrainingJob) -> None:
     warm_up.wait_for_torch()      # imports are the warm-up thread's: never two threads importing torch at once
     from fashion.trained import stored_run
 
-    run_store().save(job.owner, *stored_run(job.config, snap))
+    run_store().save(job.owner, *stored_run(job.config, snap, job.parent))
 
 
 def loaded_models() -> list[LoadedModel]:

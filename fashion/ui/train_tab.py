@@ -13,7 +13,18 @@ from collections.abc import Callable
 import streamlit as st
 
 from fashion.config import ARCHITECTURES, CUSTOM, Setting, TrainConfig, setting_of
-from fashion.jobs import FAILED, QUEUED, JobQueue, TrainingJob, in_worker_processes, kept, threads_per_job
+from fashion.jobs import (
+    FAILED,
+    PAUSED,
+    QUEUED,
+    RUNNING,
+    JobQueue,
+    Parent,
+    TrainingJob,
+    in_worker_processes,
+    kept,
+    threads_per_job,
+)
 from fashion.ui import builder_view, charts, curves, state, train_views
 
 # The settings the tab offers, in the order drawn (two rows of four), each with its widget's key; the
@@ -130,6 +141,38 @@ def stop() -> None:
         job.stop()
 
 
+def pause() -> None:
+    if (job := st.session_state.get("job")) is not None:
+        job.pause()
+
+
+def resume() -> None:
+    if (job := st.session_state.get("job")) is not None:
+        job.resume()
+
+
+def nudge(factor: float) -> None:
+    if (job := st.session_state.get("job")) is not None and not job.finished:
+        job.nudge(factor)
+
+
+def continue_run(run: state.Run) -> None:
+    """Train the run's model further, as a new run: its settings, the epochs and learning rate asked for."""
+    job: TrainingJob | None = st.session_state.get("job")
+    if job is not None and not job.finished:
+        st.session_state.train_error = "A run is already training: stop it first, or let it finish."
+        return
+    try:
+        config = TrainConfig.from_dict({**run.config, "epochs": st.session_state[f"train_continue_epochs_{run.number}"],
+                                        "lr": st.session_state[f"train_continue_lr_{run.number}"]})
+        st.session_state.job = job_queue().submit(config, alive=session_alive(), owner=state.owner_id(),
+                                                  own_image=st.session_state.get("classify_last_image"),
+                                                  parent=Parent(run.number, run.model_file, run.end_epoch))
+        st.session_state.pop("last_job", None)
+    except ValueError as e:
+        st.session_state.train_error = str(e)
+
+
 def reattach() -> None:
     """A reloaded page (or a second tab of the same person) shows the person's run that waits or trains."""
     if st.session_state.get("job") is None and (job := job_queue().job_of(state.owner_id())) is not None:
@@ -143,9 +186,7 @@ def render() -> None:
     builder_view.render(chosen_config())
     job: TrainingJob | None = st.session_state.get("job")
     busy = job is not None and not job.finished
-    b1, b2, _ = st.columns([1, 1, 6])
-    b1.button("▶ Start", key="train_start", type="primary", on_click=start, disabled=busy, width="stretch")
-    b2.button("■ Stop", key="train_stop", disabled=not busy, on_click=stop, width="stretch")
+    buttons(job, busy)
     if error := st.session_state.pop("train_error", None):
         st.error(error)
     # Only the progress redraws; the history below changes once per run, by a full rerun.
@@ -154,11 +195,29 @@ def render() -> None:
         history()
 
 
+def buttons(job: TrainingJob | None, busy: bool) -> None:
+    """Start and Stop; Pause and Resume; the learning-rate nudges, which act from the next batch on."""
+    state_now = job.state if busy else None
+    b1, b2, b3, b4, b5, b6, _ = st.columns([1, 1, 1, 1, 1, 1, 2])
+    b1.button("▶ Start", key="train_start", type="primary", on_click=start, disabled=busy, width="stretch")
+    b2.button("■ Stop", key="train_stop", disabled=not busy, on_click=stop, width="stretch")
+    b3.button("⏸ Pause", key="train_pause", disabled=state_now != RUNNING, on_click=pause, width="stretch",
+              help="Pause before the next batch. While paused, your run gives its turn to the next one in line.")
+    b4.button("⏵ Resume", key="train_resume", disabled=state_now != PAUSED or job.resuming, on_click=resume,
+              width="stretch", help="Go on where it paused; if another run trains now, yours is next.")
+    tip = "the learning rate from the next batch on, on top of the schedule; marked on the curves."
+    b5.button("lr ×0.5", key="train_lr_half", disabled=state_now not in (RUNNING, PAUSED), on_click=nudge,
+              args=(0.5,), width="stretch", help=f"Halve {tip}")
+    b6.button("lr ×2", key="train_lr_double", disabled=state_now not in (RUNNING, PAUSED), on_click=nudge,
+              args=(2.0,), width="stretch", help=f"Double {tip}")
+
+
 def poll_interval(job: TrainingJob | None) -> float | None:
-    """Seconds between redraws of the progress panel: none without a job, rarely while it waits its turn."""
+    """Seconds between redraws of the progress panel: none without a job, rarely while it waits its turn
+    or is paused."""
     if job is None or job.finished:
         return None
-    return QUEUED_POLL_S if job.state == QUEUED else RUNNING_POLL_S
+    return RUNNING_POLL_S if job.state == RUNNING else QUEUED_POLL_S
 
 
 def progress_panel(drawn_for: str | None) -> None:
@@ -182,7 +241,19 @@ def progress_panel(drawn_for: str | None) -> None:
             st.info(f"Waiting: {ahead} run{'s' if ahead != 1 else ''} ahead of yours on this server. "
                     "Press Stop to cancel.")
             return
+        if snap.state == PAUSED:
+            paused_note(snap)
         draw_progress(job, snap)
+
+
+def paused_note(snap) -> None:
+    step = snap.latest.step if snap.latest else 0
+    if snap.resuming:
+        st.info(f"Paused at step {step}, and next in line: it goes on as soon as the run training now "
+                "finishes or pauses.")
+    else:
+        st.info(f"Paused at step {step}. While paused it uses no CPU and gives its turn to the next run in "
+                "line; press **Resume** to go on (first in line), or change the learning rate first.")
 
 
 def last_run() -> None:
@@ -222,9 +293,7 @@ def draw_progress(job: TrainingJob, snap) -> None:
     m2.metric("Train accuracy (this epoch)", f"{latest.train_accuracy:.2%}")
     m3.metric("Loss", f"{latest.loss:.3f}")
     m4.metric("Elapsed", f"{latest.elapsed_s:.0f} s")
-    st.plotly_chart(curves.live_figure(config.in_epochs(snap.steps), snap.losses, snap.train_accuracy,
-                                       config.in_epochs([e.step for e in snap.evals]),
-                                       [e.report.accuracy for e in snap.evals]), key="train_live_chart")
+    st.plotly_chart(live_chart(job, snap), key="train_live_chart")
     train_views.live_strip(job, snap)
     if snap.evals:
         report = snap.evals[-1].report
@@ -233,6 +302,18 @@ def draw_progress(job: TrainingJob, snap) -> None:
         c2.plotly_chart(charts.per_class_figure(report.per_class), key="train_per_class")
     if snap.state == FAILED:
         st.error(f"This run failed: {snap.error}")
+
+
+def live_chart(job: TrainingJob, snap):
+    """The run's curves; a continued run's go on from its parent's epochs."""
+    config, offset = job.config, job.parent.epoch if job.parent else 0.0
+
+    def epochs(steps: list[int]) -> list[float]:
+        return [offset + epoch for epoch in config.in_epochs(steps)]
+    nudges = [(epochs([step])[0], factor) for step, factor in snap.nudges]
+    return curves.live_figure(epochs(snap.steps), snap.losses, snap.train_accuracy,
+                              epochs([e.step for e in snap.evals]), [e.report.accuracy for e in snap.evals],
+                              snap.lrs, nudges)
 
 
 def use_model(name: str) -> None:
@@ -251,12 +332,27 @@ def history() -> None:
                    "seconds": round(r.seconds), "device": r.device, "finished": "stopped" if r.stopped else "yes"}
                   for r in runs],
                  hide_index=True, width="stretch")
+    busy = (job := st.session_state.get("job")) is not None and not job.finished
     for i, run in enumerate(runs):
-        c1, c2, c3 = st.columns([4, 2, 2])
+        c1, c2, c3, c4 = st.columns([4, 2, 2, 2])
         c1.write(f"**{run.name}**")
         c2.download_button("Download .safetensors", run.model_file, file_name=f"fashion_run{i + 1}.safetensors",
                            mime="application/octet-stream", key=f"train_download_{i}")
         c3.button("Use in Mistakes & Classify", key=f"train_use_{i}", on_click=use_model, args=(run.name,),
                   disabled=state.chosen_name() == run.name)
+        with c4.popover("Continue training", disabled=busy, width="stretch"):
+            continue_form(run, i)
     train_views.replay(runs)
     train_views.run_metrics(runs)
+
+
+def continue_form(run: state.Run, i: int) -> None:
+    """More epochs from this run's weights, as a new run linked to it: fine-tuning, usually at a lower rate."""
+    lr = setting_of("lr")
+    st.caption(f"Train {run.name.split(' · ')[0]}'s model further, with its settings and a new schedule; "
+               "the new run is drawn as a continuation of its curves.")
+    st.number_input("More epochs", 1, MAX_LIVE_EPOCHS, 1, key=f"train_continue_epochs_{run.number}")
+    st.number_input("Learning rate (peak)", lr.bounds[0], lr.bounds[1], max(lr.bounds[0], run.config["lr"] / 10),
+                    format="%.5f", key=f"train_continue_lr_{run.number}",
+                    help="A tenth of the run's own is a usual start for fine-tuning.")
+    st.button("▶ Continue", key=f"train_continue_{i}", type="primary", on_click=continue_run, args=(run,))

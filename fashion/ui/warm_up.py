@@ -76,7 +76,7 @@ def draw_each_figure_once() -> None:
 
     ten = [0.1] * 10
     figures = [charts.confusion_figure([[1] * 10] * 10), charts.per_class_figure(ten), charts.probability_figure(ten),
-               curves.live_figure([0.0, 1.0], [1.0, 0.5], [0.5, 0.9], [1.0], [0.9])]
+               curves.live_figure([0.0, 1.0], [1.0, 0.5], [0.5, 0.9], [1.0], [0.9], [0.1, 0.1], [(0.5, 2.0)])]
     for figure in figures:
         figure.to_json()
 

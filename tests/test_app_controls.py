@@ -1,0 +1,53 @@
+"""The Train tab's run controls under AppTest: pause, resume and learning-rate nudges, and continued training."""
+from test_app_train import job, new_session, no_job_left_running, progress_text, rerun_until, runs  # noqa: F401
+
+from fashion.jobs import PAUSED, RUNNING
+
+
+def test_pause_nudge_and_resume_a_run():
+    at = new_session()
+    assert all(at.button(key=k).disabled for k in ("train_pause", "train_resume", "train_lr_half", "train_lr_double"))
+    at.number_input(key="train_epochs").set_value(3)
+    at.button(key="train_start").click()
+    at.run()
+    rerun_until(at, lambda a: job(a) is not None and len(job(a).snapshot().evals) >= 1)
+    assert not at.button(key="train_pause").disabled and at.button(key="train_resume").disabled
+    at.button(key="train_pause").click()
+    rerun_until(at, lambda a: job(a).state == PAUSED)
+    assert "Paused at step" in progress_text(at) and "uses no CPU" in progress_text(at)
+    assert at.button(key="train_pause").disabled and not at.button(key="train_resume").disabled
+    at.button(key="train_lr_half").click()
+    at.run()
+    assert [factor for _, factor in job(at).snapshot().nudges] == [0.5]
+    at.button(key="train_resume").click()
+    rerun_until(at, lambda a: job(a).state == RUNNING)
+    steps = len(job(at).snapshot().steps)
+    rerun_until(at, lambda a: len(job(a).snapshot().steps) > steps + 5)
+    at.button(key="train_lr_double").click()
+    at.run()
+    at.button(key="train_stop").click()
+    rerun_until(at, lambda a: job(a) is None and len(runs(a)) == 1)
+    curves = runs(at)[0].curves
+    assert [factor for _, factor in curves["nudges"]] == [0.5, 2.0] and len(curves["lr"]) == len(curves["loss"])
+    chart = next(c for c in at.get("plotly_chart") if "train_live_chart" in c.proto.id)
+    assert "Learning rate" in chart.proto.spec and "lr x0.5" in chart.proto.spec
+
+
+def test_continue_training_makes_a_linked_run_drawn_after_its_parent():
+    at = new_session()
+    at.button(key="train_start").click()
+    at.run()
+    rerun_until(at, lambda a: job(a) is not None and len(job(a).snapshot().evals) >= 1)
+    at.button(key="train_stop").click()
+    rerun_until(at, lambda a: job(a) is None and len(runs(a)) == 1)
+    parent = runs(at)[0]
+    at.number_input(key=f"train_continue_epochs_{parent.number}").set_value(1)
+    assert at.number_input(key=f"train_continue_lr_{parent.number}").value == parent.config["lr"] / 10
+    at.button(key="train_continue_0").click()
+    at.run()
+    assert job(at).parent.number == parent.number
+    rerun_until(at, lambda a: job(a) is None and len(runs(a)) == 2, timeout=240)
+    child = runs(at)[1]
+    assert child.parent == parent.number and child.start_epoch == parent.end_epoch > 0
+    assert f"from Run {parent.number}" in child.name and child.config["lr"] == parent.config["lr"] / 10
+    assert child.curves["loss"][0] < 1.0       # it began from the parent's weights, not from scratch (~2.3)
