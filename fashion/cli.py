@@ -1,5 +1,5 @@
-"""Command line: python -m fashion {train, join, evaluate, classify, evaluate-photos, fit-unfamiliar, bench,
-download} --help."""
+"""Command line: python -m fashion {train, lr-find, join, evaluate, classify, evaluate-photos, fit-unfamiliar,
+bench, download} --help."""
 from __future__ import annotations
 
 import argparse
@@ -21,8 +21,9 @@ from fashion.config import CUSTOM, TrainConfig, settings
 from fashion.data import DataError, download, load_fashion_mnist
 from fashion.devices import ENV_VAR, choose, describe
 from fashion.evaluate import report_from_probs
-from fashion.events import DoneEvent, EvalEvent, StepEvent
+from fashion.events import DoneEvent, EvalEvent, StepEvent, SweepDone
 from fashion.infer import Classifier
+from fashion.lr_finder import SWEEP_STEPS, find_lr
 from fashion.metrics import metrics_report
 from fashion.model import MAX_MEMBERS, Ensemble, configure_cpu
 from fashion.photo_eval import evaluate_photos
@@ -68,11 +69,16 @@ def train_with_progress(config, data, device, desc: str = "training") -> DoneEve
     return done
 
 
-def cmd_train(args) -> int:
+def config_of(args) -> TrainConfig:
+    """The TrainConfig the options give, checked against its bounds."""
     values = {s.name: getattr(args, s.name) for s in settings()}
     if args.spec is not None:            # a design file means the custom architecture, whatever --arch says
         values.update(arch=CUSTOM, spec=read_spec_file(args.spec))
-    config = TrainConfig(**values).validate()
+    return TrainConfig(**values).validate()
+
+
+def cmd_train(args) -> int:
+    config = config_of(args)
     data = load_fashion_mnist().to(args.device)
     # Member i is the model `--seed` + i alone would give, so each can be checked on its own.
     runs = [train_with_progress(replace(config, seed=config.seed + i), data, args.device,
@@ -82,6 +88,30 @@ def cmd_train(args) -> int:
     card = scored_card(model, config, data, args.mirror, sum(r.elapsed_s for r in runs), sum(r.step for r in runs),
                        runs[0].device)
     save_and_say(model, card, args.out)
+    return 0
+
+
+def cmd_lr_find(args) -> int:
+    """Sweep the learning rate for these settings; print the curve's points and the suggested rate."""
+    config = config_of(args)
+    with tqdm(desc=f"lr sweep on {args.device}", unit="step", total=args.steps, disable=args.json) as bar:
+        for event in find_lr(config, load_fashion_mnist(), device=args.device, steps=args.steps):
+            if isinstance(event, StepEvent):
+                bar.update(1)
+                bar.set_postfix(lr=f"{event.lr:.2g}", loss=f"{event.loss:.3f}", refresh=False)
+            elif isinstance(event, SweepDone):
+                done = event
+    if args.json:
+        print(json.dumps({"lrs": done.lrs, "losses": done.losses, "suggested": done.suggested,
+                          "optimizer": config.optimizer, "arch": arch_name(config.arch, config.spec)}))
+        return 0
+    for lr, loss in list(zip(done.lrs, done.losses, strict=True))[::max(1, len(done.lrs) // 20)]:
+        print(f"  lr {lr:9.2g}  loss {loss:.3f}")
+    if done.suggested is None:
+        print("The loss never fell: try a smaller batch, or more --steps.")
+    else:
+        print(f"suggested learning rate {done.suggested:.3g} (a tenth of where the loss was lowest); "
+              f"train with --lr {done.suggested:.3g}")
     return 0
 
 
@@ -226,6 +256,12 @@ def members_count(text: str) -> int:
     return int(text)
 
 
+def sweep_steps(text: str) -> int:
+    if not text.isdigit() or not 10 <= int(text) <= 1000:
+        raise argparse.ArgumentTypeError("give a whole number from 10 to 1000")
+    return int(text)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m fashion", description=__doc__)
     parser.add_argument("--threads", type=int, default=None, help="torch threads (default: all cores)")
@@ -245,6 +281,14 @@ def build_parser() -> argparse.ArgumentParser:
                         "bounds: fashion/spec.py; the rest as the defaults); implies --arch custom")
     p.add_argument("--out", type=Path, default=Path("runs/model.safetensors"), help="where to save the model")
     p.set_defaults(run=cmd_train)
+
+    p = sub.add_parser("lr-find", help="sweep the learning rate for these settings and suggest one")
+    add_config_options(p)
+    p.add_argument("--spec", type=Path, default=None, metavar="FILE", help="a custom design as JSON, as for train")
+    p.add_argument("--steps", type=sweep_steps, default=SWEEP_STEPS, metavar="N",
+                   help=f"batches in the sweep, 10 to 1000 (default: {SWEEP_STEPS})")
+    p.add_argument("--json", action="store_true", help="print one JSON object")
+    p.set_defaults(run=cmd_lr_find)
 
     p = sub.add_parser("join", help="join models trained apart into one ensemble, as train --members would")
     p.add_argument("models", nargs="+", type=Path, metavar="MODEL", help=".safetensors files saved by train")

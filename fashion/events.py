@@ -47,4 +47,13 @@ class DoneEvent:
     device: str = "cpu"             # where it trained, in words (fashion.devices.describe)
 
 
-Event = StepEvent | EvalEvent | DoneEvent
+@dataclass
+class SweepDone:
+    """The end of a learning-rate sweep (fashion.lr_finder): each rate tried, and the loss there, smoothed."""
+    lrs: list[float]
+    losses: list[float]
+    suggested: float | None          # None when the loss never fell (every rate too high, or too few steps)
+    stopped: bool = False            # the stop flag ended it early
+
+
+Event = StepEvent | EvalEvent | DoneEvent | SweepDone

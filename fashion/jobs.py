@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING
 
 from fashion.config import TrainConfig
 from fashion.controls import Controls
-from fashion.events import DoneEvent, EvalEvent, Event, StepEvent
+from fashion.events import DoneEvent, EvalEvent, Event, StepEvent, SweepDone
 
 if TYPE_CHECKING:
     import numpy as np
@@ -38,10 +38,13 @@ def in_this_process(load_data: Callable[[], FashionMNIST]) -> Trainer:
     def trainer(job: TrainingJob) -> Iterator[Event]:
         # Imported here, not at the top: the app shows its controls before torch loads.
         from fashion.live import live_probes
+        from fashion.lr_finder import find_lr
         from fashion.train import train
         from fashion.weights import weights_of
 
         data = load_data()
+        if job.kind == LR_SWEEP:
+            return find_lr(job.config, data, job.stop_event)
         return train(job.config, data, job.stop_event, probes=live_probes(data.test_images, job.own_image),
                      controls=job.controls, start_from=weights_of(job.parent and job.parent.model_file))
     return trainer
@@ -78,6 +81,7 @@ def share_cores() -> int:
     return threads
 
 
+TRAINING, LR_SWEEP = "training", "lr sweep"            # what a job does: fashion.train or fashion.lr_finder
 QUEUED, RUNNING, PAUSED = "queued", "running", "paused"
 DONE, STOPPED, CANCELLED, FAILED = "done", "stopped", "cancelled", "failed"
 FINISHED = (DONE, STOPPED, CANCELLED, FAILED)
@@ -102,7 +106,7 @@ class Snapshot:
     train_accuracy: list[float]
     lrs: list[float]                 # the learning rate of each step, nudges included
     evals: list[EvalEvent]
-    result: DoneEvent | None
+    result: DoneEvent | SweepDone | None
     error: str | None
     nudges: list[tuple[int, float]]  # (step, factor) of each learning-rate nudge, for marks on the curves
     resuming: bool = False           # paused, and waiting for a free slot to go on
@@ -122,6 +126,7 @@ class TrainingJob:
     owner: str | None = None                 # the person it trains for (the app's id in the page's URL)
     own_image: np.ndarray | None = None      # their last Classify input, shown in the live strip
     parent: Parent | None = None             # continued training: the run it goes on from
+    kind: str = TRAINING                     # or LR_SWEEP: a learning-rate finder's sweep, not a run
     id: int = field(default_factory=itertools.count(1).__next__)
     state: str = QUEUED
     stop_event: threading.Event = field(default_factory=threading.Event)
@@ -135,7 +140,7 @@ class TrainingJob:
     _lrs: list = field(default_factory=list)
     _nudges: list = field(default_factory=list)
     _evals: list = field(default_factory=list)
-    result: DoneEvent | None = None
+    result: DoneEvent | SweepDone | None = None
     error: str | None = None
     queue: JobQueue | None = None
 
@@ -187,7 +192,7 @@ class TrainingJob:
                 self._lrs.append(event.lr)
             elif isinstance(event, EvalEvent):
                 self._evals.append(event)
-            elif isinstance(event, DoneEvent):
+            elif isinstance(event, DoneEvent | SweepDone):
                 self.result = event
 
     def snapshot(self) -> Snapshot:
@@ -215,10 +220,12 @@ class JobQueue:
         self._paused: set[TrainingJob] = set()       # hold no slot; their worker waits
 
     def submit(self, config: TrainConfig, alive: Callable[[], bool] | None = None, owner: str | None = None,
-               own_image: np.ndarray | None = None, parent: Parent | None = None) -> TrainingJob:
-        """Queue a run of `config`, from the weights of `parent` if given (continued training)."""
+               own_image: np.ndarray | None = None, parent: Parent | None = None,
+               kind: str = TRAINING) -> TrainingJob:
+        """Queue a run of `config`, from the weights of `parent` if given (continued training); or, with
+        kind LR_SWEEP, a learning-rate sweep of its model, optimizer and batch size."""
         config.validate()   # refuse bad settings now, in the caller's thread, not later in the worker
-        job = TrainingJob(config, [alive] if alive else [], owner, own_image, parent, queue=self)
+        job = TrainingJob(config, [alive] if alive else [], owner, own_image, parent, kind, queue=self)
         with self._cond:
             self._waiting.append(job)
         threading.Thread(target=self._work, args=(job,), name=f"training-job-{job.id}", daemon=True).start()

@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING
 
 from fashion.controls import Controls
 from fashion.data import DataError, find_data_dir
-from fashion.events import DoneEvent, Event
+from fashion.events import DoneEvent, Event, SweepDone
 
 if TYPE_CHECKING:
     from fashion.jobs import TrainingJob
@@ -108,7 +108,7 @@ def train_in_worker(job: TrainingJob, threads: int, device: str | None) -> Itera
     and controls reach the worker as they reach the loop."""
     folder = find_data_dir()          # no data: the sentence comes at once, before any process starts
     worker = take_worker(folder, threads, device)
-    worker.jobs.put((job.config, job.own_image, job.parent and job.parent.model_file))
+    worker.jobs.put((job.kind, job.config, job.own_image, job.parent and job.parent.model_file))
     finished = False
     try:
         while True:
@@ -153,7 +153,9 @@ def work(folder: Path, threads: int, device: str | None, jobs, events, stop, con
     """The worker process: get ready, then train each job it is given, sending each event back."""
     from fashion.data import load_fashion_mnist
     from fashion.devices import choose
+    from fashion.jobs import LR_SWEEP
     from fashion.live import live_probes
+    from fashion.lr_finder import find_lr
     from fashion.model import configure_cpu
     from fashion.train import train
     from fashion.weights import weights_of
@@ -163,28 +165,36 @@ def work(folder: Path, threads: int, device: str | None, jobs, events, stop, con
         where = choose(device)
         data = load_fashion_mnist(folder).to(where)
         while (job := jobs.get()) is not None:
-            config, own, start_from = job
-            for event in train(config, data, stop, where, live_probes(data.test_images, own), controls,
-                               weights_of(start_from)):
-                events.put(("done", pack(event)) if isinstance(event, DoneEvent) else ("event", event))
+            kind, config, own, start_from = job
+            probes = live_probes(data.test_images, own)
+            run = (find_lr(config, data, stop, where) if kind == LR_SWEEP else
+                   train(config, data, stop, where, probes, controls, weights_of(start_from)))
+            for event in run:
+                events.put(("done", pack(event)) if isinstance(event, DoneEvent | SweepDone) else ("event", event))
     except DataError as e:
         events.put(("data", str(e)))
     except Exception as e:                # the parent turns it into a failed run with this sentence
         events.put(("failed", f"Training failed: {type(e).__name__}: {e}"))
 
 
-def pack(done: DoneEvent) -> DoneEvent:
+def pack(done: DoneEvent | SweepDone) -> DoneEvent | SweepDone:
     """The model as its architecture (a name, and a custom design's spec) and saved weights: tensors sent
-    through a queue would be shared memory that vanishes with the worker."""
+    through a queue would be shared memory that vanishes with the worker. A sweep has no model."""
     import torch
+
+    if isinstance(done, SweepDone):
+        return done
 
     buffer = io.BytesIO()
     torch.save({name: t.cpu() for name, t in done.model.state_dict().items()}, buffer)
     return replace(done, model=(done.model.arch, done.model.spec, buffer.getvalue()))
 
 
-def unpack(done: DoneEvent) -> DoneEvent:
+def unpack(done: DoneEvent | SweepDone) -> DoneEvent | SweepDone:
     import torch
+
+    if isinstance(done, SweepDone):
+        return done
 
     from fashion.model import build_model
 

@@ -160,3 +160,16 @@ except KeyboardInterrupt:
     probe = subprocess.run([sys.executable, "-m", "probe"], cwd=tmp_path, env={**os.environ, "PYTHONPATH": str(ROOT)},
                            timeout=120)
     assert probe.returncode == 130
+
+
+def test_lr_find_json_gives_the_curve_and_a_suggestion_within_bounds():
+    result = run_cli("lr-find", "--steps", "30", "--optimizer", "adamw", "--json")
+    assert result.returncode == 0, result.stderr
+    out = json.loads(result.stdout)
+    assert len(out["lrs"]) == len(out["losses"]) <= 30 and out["lrs"] == sorted(out["lrs"])
+    assert out["optimizer"] == "adamw" and 1e-5 <= out["suggested"] <= 2.0
+
+
+def test_lr_find_refuses_a_bad_step_count_in_a_sentence():
+    result = run_cli("lr-find", "--steps", "5")
+    assert result.returncode == 2 and "whole number from 10 to 1000" in result.stderr

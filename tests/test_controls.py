@@ -135,3 +135,36 @@ def test_nudges_are_recorded_with_their_step(data):
     (step, factor), = snap.nudges
     assert factor == 2.0 and step >= 2
     assert abs(snap.lrs[-1] / snap.lrs[step - 1] - 2.0) < 0.5    # onecycle still moves it a little
+
+
+def test_the_sweep_covers_the_range_and_suggests_a_tenth_of_the_lowest_point():
+    from fashion.lr_finder import suggest, sweep_rates
+
+    rates = sweep_rates(1e-4, 1.0, 5)
+    assert rates[0] == 1e-4 and abs(rates[-1] - 1.0) < 1e-9 and abs(rates[2] - 1e-2) < 1e-9
+    assert abs(suggest(rates, [2.3, 2.2, 1.5, 0.9, 3.0]) - rates[3] / 10) < 1e-12
+    assert suggest(rates, [2.3, 2.4, 2.6, 3.0, 5.0]) is None          # it never fell: no suggestion
+
+
+def test_the_finder_sweeps_until_the_loss_climbs_and_its_suggestion_trains(data):
+    from fashion.events import SweepDone
+    from fashion.lr_finder import find_lr
+
+    events = list(find_lr(TrainConfig(), data, steps=60))
+    done = events[-1]
+    assert isinstance(done, SweepDone) and not done.stopped and 10 < len(done.lrs) <= 60
+    assert done.lrs == sorted(done.lrs) and [e.lr for e in events[:-1]] == done.lrs
+    assert done.suggested is not None and done.lrs[0] < done.suggested < done.lrs[-1]
+    assert min(done.losses) < 0.8 * done.losses[0]
+
+
+def test_a_sweep_runs_in_the_queue_as_a_job_and_keeps_nothing(data):
+    from fashion.events import SweepDone
+    from fashion.jobs import LR_SWEEP, kept
+
+    queue = JobQueue(in_this_process(lambda: data))
+    job = queue.submit(TrainConfig(), kind=LR_SWEEP)
+    wait_until(lambda: job.finished)
+    snap = job.snapshot()
+    assert snap.state == DONE and isinstance(snap.result, SweepDone) and snap.lrs == snap.result.lrs
+    assert not kept(snap)                 # a sweep is no run for the history

@@ -99,3 +99,13 @@ def test_continued_training_in_a_worker_starts_from_the_parent(queue):
     fresh = queue.submit(TrainConfig(max_steps=2, eval_every=1000))
     wait_until(lambda: fresh.finished, timeout=180)
     assert child.snapshot().losses[0] < fresh.snapshot().losses[0] - 0.5
+
+
+def test_a_learning_rate_sweep_runs_in_a_worker(queue):
+    from fashion.events import SweepDone
+    from fashion.jobs import LR_SWEEP
+
+    job = queue.submit(TrainConfig(), kind=LR_SWEEP)
+    wait_until(lambda: job.finished, timeout=180)
+    snap = job.snapshot()
+    assert snap.state == DONE and isinstance(snap.result, SweepDone) and snap.result.suggested is not None
