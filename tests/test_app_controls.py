@@ -51,3 +51,19 @@ def test_continue_training_makes_a_linked_run_drawn_after_its_parent():
     assert child.parent == parent.number and child.start_epoch == parent.end_epoch > 0
     assert f"from Run {parent.number}" in child.name and child.config["lr"] == parent.config["lr"] / 10
     assert child.curves["loss"][0] < 1.0       # it began from the parent's weights, not from scratch (~2.3)
+
+
+def test_the_finder_sweeps_draws_its_curve_and_applies_its_suggestion():
+    at = new_session()
+    assert at.container(key="train_lr_finder") and not any("train_lr_apply" == b.key for b in at.button)
+    at.selectbox(key="train_optimizer").set_value("adamw")
+    at.button(key="train_lr_find").click()
+    at.run()
+    assert at.session_state["lr_sweep"].config.optimizer == "adamw"      # the settings on the page
+    rerun_until(at, lambda a: a.session_state["lr_sweep"].finished and any(b.key == "train_lr_apply" for b in a.button))
+    suggested = at.session_state["lr_sweep"].snapshot().result.suggested
+    assert any("train_lr_sweep_chart" in c.proto.id for c in at.get("plotly_chart"))
+    at.button(key="train_lr_apply").click()
+    at.run()
+    assert not at.exception and at.select_slider(key="train_lr").value == float(f"{suggested:.3g}")
+    assert runs(at) == []                # a sweep is not a run

@@ -79,4 +79,18 @@ def compare_figure(runs: list) -> go.Figure:
     return fig
 
 
+def sweep_figure(lrs: list[float], losses: list[float], suggested: float | None) -> go.Figure:
+    """The learning-rate finder's curve: smoothed loss against learning rate on a log axis, the suggestion marked."""
+    fig = go.Figure(go.Scatter(x=lrs, y=losses, name="loss (smoothed)", line=dict(color="#08519c", width=2)))
+    top = min(max(losses, default=3.0), 2 * losses[0]) * 1.05 if losses else 3.0     # a diverging tail stays in view
+    if suggested is not None:
+        fig.add_trace(go.Scatter(x=[suggested, suggested], y=[0, top], mode="lines+text", name="suggested",
+                                 line=dict(color="#d94801", dash="dash"), text=["", f"suggested {suggested:.3g}"],
+                                 textposition="bottom right"))
+    fig.update_xaxes(type="log", title_text="learning rate")
+    fig.update_yaxes(title_text="loss (smoothed)", range=[0, top])
+    fig.update_layout(height=300, margin=dict(l=10, r=10, t=20, b=10), showlegend=False)
+    return fig
+
+
 COLORS = ["#d94801", "#2171b5", "#238b45", "#6a51a3", "#cb181d", "#525252", "#e7298a", "#66a61e"]

@@ -25,7 +25,7 @@ from fashion.jobs import (
     kept,
     threads_per_job,
 )
-from fashion.ui import builder_view, charts, curves, state, train_views
+from fashion.ui import builder_view, charts, curves, lr_finder_view, state, train_views
 
 # The settings the tab offers, in the order drawn (two rows of four), each with its widget's key; the
 # others keep their TrainConfig defaults. Labels, help, bounds and choices come from fashion.config.
@@ -100,8 +100,11 @@ def control(column, setting: Setting) -> None:
     if setting.choices is not None:
         column.selectbox(label, setting.choices, index=setting.choices.index(default), key=key, help=tip,
                          format_func=describe_arch if setting.name == "arch" else str)
-    elif setting.presets is not None:
-        column.select_slider(label, with_default(setting.presets, default), default, key=key, help=tip)
+    elif setting.presets is not None:     # and the value set from elsewhere: the finder's suggestion, a link
+        options = with_default(setting.presets, default)
+        if (value := st.session_state.get(key)) is not None and setting.bounds[0] <= value <= setting.bounds[1]:
+            options = with_default(tuple(options), value)
+        column.select_slider(label, options, default, key=key, help=tip)
     elif isinstance(default, bool):
         column.toggle(label, default, key=key, help=tip)
     else:
@@ -123,16 +126,27 @@ def chosen_config() -> TrainConfig:
 
 
 def start() -> None:
+    launch(chosen_config)
+
+
+def launch(config: Callable[[], TrainConfig], **options) -> None:
+    """Start this session's run of `config()` (a run of the settings, or a continued one), one at a time;
+    a setting out of bounds becomes a sentence above the progress."""
     job: TrainingJob | None = st.session_state.get("job")
     if job is not None and not job.finished:
         st.session_state.train_error = "A run is already training: stop it first, or let it finish."
         return
     try:
-        st.session_state.job = job_queue().submit(chosen_config(), alive=session_alive(), owner=state.owner_id(),
-                                                  own_image=st.session_state.get("classify_last_image"))
+        st.session_state.job = submit(config(), **options)
         st.session_state.pop("last_job", None)
     except ValueError as e:
         st.session_state.train_error = str(e)
+
+
+def submit(config: TrainConfig, **options) -> TrainingJob:
+    """Queue a job of this session's person: a run, a continued run or a learning-rate sweep."""
+    return job_queue().submit(config, alive=session_alive(), owner=state.owner_id(),
+                              own_image=st.session_state.get("classify_last_image"), **options)
 
 
 def stop() -> None:
@@ -158,19 +172,10 @@ def nudge(factor: float) -> None:
 
 def continue_run(run: state.Run) -> None:
     """Train the run's model further, as a new run: its settings, the epochs and learning rate asked for."""
-    job: TrainingJob | None = st.session_state.get("job")
-    if job is not None and not job.finished:
-        st.session_state.train_error = "A run is already training: stop it first, or let it finish."
-        return
-    try:
-        config = TrainConfig.from_dict({**run.config, "epochs": st.session_state[f"train_continue_epochs_{run.number}"],
-                                        "lr": st.session_state[f"train_continue_lr_{run.number}"]})
-        st.session_state.job = job_queue().submit(config, alive=session_alive(), owner=state.owner_id(),
-                                                  own_image=st.session_state.get("classify_last_image"),
-                                                  parent=Parent(run.number, run.model_file, run.end_epoch))
-        st.session_state.pop("last_job", None)
-    except ValueError as e:
-        st.session_state.train_error = str(e)
+    def config() -> TrainConfig:
+        return TrainConfig.from_dict({**run.config, "epochs": st.session_state[f"train_continue_epochs_{run.number}"],
+                                      "lr": st.session_state[f"train_continue_lr_{run.number}"]})
+    launch(config, parent=Parent(run.number, run.model_file, run.end_epoch))
 
 
 def reattach() -> None:
@@ -184,6 +189,7 @@ def render() -> None:
     reattach()
     settings()
     builder_view.render(chosen_config())
+    lr_finder_view.render(chosen_config, submit)
     job: TrainingJob | None = st.session_state.get("job")
     busy = job is not None and not job.finished
     buttons(job, busy)
