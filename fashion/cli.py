@@ -17,13 +17,13 @@ from tqdm import tqdm
 from fashion.bench import format_bench, run_bench
 from fashion.calibrate import fit_unfamiliar
 from fashion.classes import CLASS_NAMES, DEFAULT_WEIGHTS
-from fashion.config import CUSTOM, TrainConfig, settings
+from fashion.config import CUSTOM, LR_SWEEP_STEPS, TrainConfig, settings
 from fashion.data import DataError, download, load_fashion_mnist
 from fashion.devices import ENV_VAR, choose, describe
 from fashion.evaluate import report_from_probs
 from fashion.events import DoneEvent, EvalEvent, StepEvent, SweepDone
 from fashion.infer import Classifier
-from fashion.lr_finder import SWEEP_STEPS, find_lr
+from fashion.lr_finder import find_lr
 from fashion.metrics import metrics_report
 from fashion.model import MAX_MEMBERS, Ensemble, configure_cpu
 from fashion.photo_eval import evaluate_photos
@@ -285,8 +285,8 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("lr-find", help="sweep the learning rate for these settings and suggest one")
     add_config_options(p)
     p.add_argument("--spec", type=Path, default=None, metavar="FILE", help="a custom design as JSON, as for train")
-    p.add_argument("--steps", type=sweep_steps, default=SWEEP_STEPS, metavar="N",
-                   help=f"batches in the sweep, 10 to 1000 (default: {SWEEP_STEPS})")
+    p.add_argument("--steps", type=sweep_steps, default=LR_SWEEP_STEPS, metavar="N",
+                   help=f"batches in the sweep, 10 to 1000 (default: {LR_SWEEP_STEPS})")
     p.add_argument("--json", action="store_true", help="print one JSON object")
     p.set_defaults(run=cmd_lr_find)
 

@@ -47,6 +47,7 @@ ARCHITECTURES = {
 DEFAULT_ARCH = "fast"
 CUSTOM = "custom"               # the architecture a CustomSpec describes (fashion/spec.py): the builder's
 TRAIN_IMAGES = 60_000           # Fashion-MNIST's training set
+LR_SWEEP_STEPS = 100            # the learning-rate finder's batches: 4 s of the live recipe on two cores
 
 
 OPTIMIZERS = ("sgd", "adamw")

@@ -16,14 +16,13 @@ from dataclasses import replace
 
 import torch
 
-from fashion.config import TrainConfig, setting_of
+from fashion.config import LR_SWEEP_STEPS, TrainConfig, setting_of
 from fashion.data import FashionMNIST, augment, batches, to_float
 from fashion.devices import choose
 from fashion.events import StepEvent, SweepDone
 from fashion.model import build_model
 from fashion.train import make_optimizer, train_step
 
-SWEEP_STEPS = 100            # 4 s of the live recipe on two cores: enough points for a readable curve
 DIVERGED = 4.0               # the sweep ends once the smoothed loss is this many times its best
 SMOOTHING = 0.9              # the exponential moving average the curve and the suggestion read
 
@@ -52,7 +51,7 @@ def endless_batches(data: FashionMNIST, batch_size: int, generator: torch.Genera
 
 
 def find_lr(config: TrainConfig, data: FashionMNIST, stop: threading.Event | None = None,
-            device: torch.device | None = None, steps: int = SWEEP_STEPS) -> Iterator[StepEvent | SweepDone]:
+            device: torch.device | None = None, steps: int = LR_SWEEP_STEPS) -> Iterator[StepEvent | SweepDone]:
     """Sweep the learning rate over its allowed range for `config`'s model, optimizer and batch size."""
     config.validate()
     low, high = setting_of("lr").bounds

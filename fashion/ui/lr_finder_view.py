@@ -7,9 +7,8 @@ from collections.abc import Callable
 
 import streamlit as st
 
-from fashion.config import TrainConfig
+from fashion.config import LR_SWEEP_STEPS, TrainConfig
 from fashion.jobs import LR_SWEEP, QUEUED, TrainingJob
-from fashion.lr_finder import SWEEP_STEPS
 from fashion.ui import curves
 
 POLL_S = 1.0
@@ -18,7 +17,7 @@ POLL_S = 1.0
 def render(config: Callable[[], TrainConfig], submit: Callable[..., TrainingJob]) -> None:
     """`config` reads the settings now on the page; `submit(config, kind=...)` queues a job for this session."""
     with st.expander("Find a learning rate: a short sweep with these settings"), st.container(key="train_lr_finder"):
-        st.caption(f"Trains a fresh model for up to {SWEEP_STEPS} batches while the learning rate grows from "
+        st.caption(f"Trains a fresh model for up to {LR_SWEEP_STEPS} batches while the learning rate grows from "
                    "tiny to huge, and draws the loss at each rate. Where the loss falls fastest is the useful "
                    "range; where it climbs, the rate is too high. It suggests a tenth of the rate at the lowest loss.")
         sweep: TrainingJob | None = st.session_state.get("lr_sweep")
@@ -55,8 +54,9 @@ def sweep_panel(drawn_running: bool) -> None:
         st.error(f"The sweep failed: {snap.error}")
         return
     if not sweep.finished:
-        st.progress(len(snap.steps) / SWEEP_STEPS, text=f"Sweeping: batch {len(snap.steps)} of up to {SWEEP_STEPS}, "
-                    f"learning rate {snap.lrs[-1]:.2g}" if snap.lrs else "Starting…")
+        text = (f"Sweeping: batch {len(snap.steps)} of up to {LR_SWEEP_STEPS}, learning rate {snap.lrs[-1]:.2g}"
+                if snap.lrs else "Starting…")
+        st.progress(len(snap.steps) / LR_SWEEP_STEPS, text=text)
         return
     done = snap.result
     st.plotly_chart(curves.sweep_figure(done.lrs, done.losses, done.suggested), key="train_lr_sweep_chart")
