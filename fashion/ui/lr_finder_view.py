@@ -36,10 +36,13 @@ def start(config: Callable[[], TrainConfig], submit: Callable[..., TrainingJob])
 
 def apply(lr: float) -> None:
     st.session_state.train_lr = lr
+    st.session_state.lr_sweep_applied = True      # the click reran this fragment only: the control is outside it
 
 
 def sweep_panel(drawn_running: bool) -> None:
     sweep: TrainingJob | None = st.session_state.get("lr_sweep")
+    if st.session_state.pop("lr_sweep_applied", False):
+        st.rerun()
     if error := st.session_state.pop("lr_sweep_error", None):
         st.error(error)
     if sweep is None:
