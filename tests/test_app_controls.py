@@ -67,3 +67,24 @@ def test_the_finder_sweeps_draws_its_curve_and_applies_its_suggestion():
     at.run()
     assert not at.exception and at.select_slider(key="train_lr").value == float(f"{suggested:.3g}")
     assert runs(at) == []                # a sweep is not a run
+
+
+def test_the_data_browser_shows_each_class_and_rerolls_the_augmentation():
+    at = new_session()
+    assert not any("Normalisation" in m.value for m in at.markdown)      # nothing drawn while closed
+    at.session_state["data_browser"] = True                               # what a click on the expander sets
+    at.run()
+    assert not at.exception
+    text = " ".join(m.value for m in at.markdown)
+    assert "0.286" in text and "0.353" in text and "*off for this run*" in text
+    before = at.tabs[0].image
+    captions = [image.proto.imgs[0].caption for image in before]
+    assert len(before) == 20 and captions.count("Ankle boot") == 2            # originals and augmented
+    at.button(key="data_browser_reroll").click()
+    at.run()
+    after = at.tabs[0].image
+    changed = sum(a.proto.imgs[0].url != b.proto.imgs[0].url for a, b in zip(before, after, strict=True))
+    assert changed == 10                                 # the ten augmented strips, not the originals
+    at.toggle(key="train_augment").set_value(True)
+    at.run()
+    assert "as this run will see them" in " ".join(m.value for m in at.markdown)

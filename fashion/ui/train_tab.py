@@ -25,7 +25,7 @@ from fashion.jobs import (
     kept,
     threads_per_job,
 )
-from fashion.ui import builder_view, charts, curves, lr_finder_view, state, train_views
+from fashion.ui import builder_view, charts, curves, data_view, lr_finder_view, state, train_views
 
 # The settings the tab offers, in the order drawn (two rows of four), each with its widget's key; the
 # others keep their TrainConfig defaults. Labels, help, bounds and choices come from fashion.config.
@@ -189,6 +189,7 @@ def render() -> None:
     reattach()
     settings()
     builder_view.render(chosen_config())
+    data_view.render(chosen_config())
     lr_finder_view.render(chosen_config, submit)
     job: TrainingJob | None = st.session_state.get("job")
     busy = job is not None and not job.finished

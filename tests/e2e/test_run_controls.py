@@ -74,3 +74,17 @@ def test_the_finder_suggests_a_rate_that_one_click_applies(page):
     wait_for_script(page)
     expect(keyed(page, "train_lr")).to_contain_text(value)
     healthy(page)
+
+
+def test_the_data_browser_rerolls_the_augmented_images(page):
+    page.get_by_text("Look at the data").click()
+    browser = keyed(page, "data_browser")
+    expect(browser).to_contain_text("Normalisation", timeout=TRAINING_MS)
+    images = browser.locator("[data-testid=stImage] img")
+    expect(images).to_have_count(20)
+    sources = images.evaluate_all("imgs => imgs.map(i => i.src)")
+    button(page, "data_browser_reroll").click()
+    wait_for_script(page)
+    after = images.evaluate_all("imgs => imgs.map(i => i.src)")
+    assert sum(a != b for a, b in zip(sources, after, strict=True)) == 10    # the augmented half only
+    healthy(page)
