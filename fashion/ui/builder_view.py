@@ -36,6 +36,17 @@ def chosen_spec() -> CustomSpec:
                          for name, key in KEYS.items() if name != "blocks"})
 
 
+def fill(spec: CustomSpec) -> None:
+    """Set the controls to a design (a preset's, a link's) before they are drawn; blocks past the design's keep
+    their channels."""
+    st.session_state[KEYS["blocks"]] = spec.blocks
+    for key, channels in zip(CHANNEL_KEYS, spec.channels, strict=False):
+        st.session_state[key] = channels
+    for name, key in KEYS.items():
+        if name != "blocks":
+            st.session_state[key] = getattr(spec, name)
+
+
 def keep_state() -> None:
     """Keep the design while the builder is not drawn: Streamlit forgets the values of widgets it did not draw,
     but not values set in session_state."""
@@ -82,8 +93,8 @@ def controls() -> None:
     blocks = st.session_state.get(KEYS["blocks"], DEFAULTS.blocks)
     channels = spec_setting("channels")
     for number, (column, key, default) in enumerate(zip(st.columns(4), CHANNEL_KEYS, BLOCK_CHANNELS, strict=True), 1):
-        column.select_slider(f"Block {number} channels", channels.presets, default, key=key, help=channels.help,
-                             disabled=number > blocks)
+        column.select_slider(f"Block {number} channels", state.offered(channels.presets, default, key), default,
+                             key=key, help=channels.help, disabled=number > blocks)
     row = st.columns(4)
     for column, name in zip(row[:2], ("batch_norm", "residual"), strict=True):
         described = spec_setting(name)
@@ -92,7 +103,8 @@ def controls() -> None:
     row[2].slider(described.label, *described.bounds, described.default, step=0.05, key=KEYS["dropout"],
                   help=described.help)
     described = spec_setting("hidden")
-    row[3].select_slider(described.label, described.presets, described.default, key=KEYS["hidden"],
+    row[3].select_slider(described.label, state.offered(described.presets, described.default, KEYS["hidden"]),
+                         described.default, key=KEYS["hidden"],
                          help=described.help, disabled=st.session_state.get(KEYS["head"], DEFAULTS.head) != "hidden")
 
 

@@ -1,8 +1,13 @@
-"""Plotly figures of training curves: the live chart of one run and the overlay of several."""
+"""Plotly figures of training runs: the live chart of one run, the overlay of several, and their settings
+against their accuracy."""
 from __future__ import annotations
+
+import math
 
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
+
+from fashion.config import OPTIMIZERS
 
 MAX_POINTS = 400   # per line: enough for a smooth curve, small enough to redraw every second
 
@@ -94,3 +99,40 @@ def sweep_figure(lrs: list[float], losses: list[float], suggested: float | None)
 
 
 COLORS = ["#d94801", "#2171b5", "#238b45", "#6a51a3", "#cb181d", "#525252", "#e7298a", "#66a61e"]
+
+
+def parallel_figure(runs: list) -> go.Figure:
+    """Each run as one line through its settings to its final test accuracy, coloured by that accuracy: which
+    settings the best runs share. Names become numbered ticks; the learning rate is on a log scale."""
+    configs = [run.config for run in runs]
+    accuracy = [run.accuracy for run in runs]
+    dimensions = [
+        categories("architecture", [run.architecture for run in runs]),
+        dict(label="epochs", values=[c["epochs"] for c in configs]),
+        dict(label="batch size", values=[c["batch_size"] for c in configs]),
+        log_scale("learning rate", [c["lr"] for c in configs]),
+        categories("optimizer", [c["optimizer"] for c in configs], OPTIMIZERS),
+        categories("augmentation", ["on" if c["augment"] else "off" for c in configs], ("off", "on")),
+        dict(label="seed", values=[c["seed"] for c in configs]),
+        dict(label="test accuracy", values=accuracy, tickformat=".1%"),
+    ]
+    fig = go.Figure(go.Parcoords(dimensions=dimensions, line=dict(
+        color=accuracy, colorscale="Viridis", showscale=True, colorbar=dict(title="test accuracy", tickformat=".0%"))))
+    fig.update_layout(height=380, margin=dict(l=150, r=40, t=60, b=30),
+                      title=dict(text="Settings against final test accuracy, one line per run", font=dict(size=14)))
+    return fig
+
+
+def categories(label: str, values: list[str], order: tuple[str, ...] = ()) -> dict:
+    """A parallel-coordinates axis of names: each a number, labelled with its name (all of `order`, then any
+    others in the order they come)."""
+    names = list(dict.fromkeys([*order, *values]))
+    return dict(label=label, values=[names.index(v) for v in values], tickvals=list(range(len(names))),
+                ticktext=names, range=[0, max(1, len(names) - 1)])
+
+
+def log_scale(label: str, values: list[float]) -> dict:
+    """A parallel-coordinates axis in log10 (Plotly's has no log type), ticked at the values the runs have."""
+    ticks = sorted(set(values))
+    return dict(label=label, values=[math.log10(v) for v in values], tickvals=[math.log10(v) for v in ticks],
+                ticktext=[f"{v:g}" for v in ticks])

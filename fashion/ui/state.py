@@ -137,6 +137,12 @@ def device() -> torch.device:
     return device_choice()[0]
 
 
+def offered(presets, default, key: str) -> list:
+    """A slider's options: its presets and default, and the value the session holds for it, which a link or a
+    preset may have put between two presets (Streamlit resets a value that is not among the options)."""
+    return sorted({*presets, default, st.session_state.get(key, default)})
+
+
 def owner_id() -> str:
     """This person's id, kept in the page's URL (?user=...) so that a reload, or the same link later, finds
     their runs again; a page without a valid one gets a new one."""

@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 import time
 from collections.abc import Callable
+from dataclasses import replace
 
 import streamlit as st
 
@@ -25,7 +26,7 @@ from fashion.jobs import (
     kept,
     threads_per_job,
 )
-from fashion.ui import builder_view, charts, curves, data_view, lr_finder_view, state, train_views
+from fashion.ui import builder_view, charts, curves, data_view, lr_finder_view, recipes, state, train_views
 
 # The settings the tab offers, in the order drawn (two rows of four), each with its widget's key; the
 # others keep their TrainConfig defaults. Labels, help, bounds and choices come from fashion.config.
@@ -83,15 +84,17 @@ def liveness(is_active: Callable[[], bool], grace_s: float,
     return alive
 
 
-def with_default(choices: tuple, default) -> list:
-    return sorted(set(choices) | {default})
-
-
 def settings() -> None:
     """The controls, defaulting to the fast live recipe; their values live in st.session_state."""
     columns = [*st.columns(4), *st.columns(4)]      # two rows: room for one more setting
     for column, name in zip(columns, WIDGET_KEYS, strict=False):
-        control(column, setting_of(name))
+        control(column, shown_setting(name))
+
+
+def shown_setting(name: str) -> Setting:
+    """A setting as the tab offers it (and a link may set it): epochs capped, the rest as described."""
+    setting = setting_of(name)
+    return replace(setting, bounds=(setting.bounds[0], MAX_LIVE_EPOCHS)) if name == "epochs" else setting
 
 
 def control(column, setting: Setting) -> None:
@@ -100,17 +103,12 @@ def control(column, setting: Setting) -> None:
     if setting.choices is not None:
         column.selectbox(label, setting.choices, index=setting.choices.index(default), key=key, help=tip,
                          format_func=describe_arch if setting.name == "arch" else str)
-    elif setting.presets is not None:     # and the value set from elsewhere: the finder's suggestion, a link
-        options = with_default(setting.presets, default)
-        if (value := st.session_state.get(key)) is not None and setting.bounds[0] <= value <= setting.bounds[1]:
-            options = with_default(tuple(options), value)
-        column.select_slider(label, options, default, key=key, help=tip)
+    elif setting.presets is not None:
+        column.select_slider(label, state.offered(setting.presets, default, key), default, key=key, help=tip)
     elif isinstance(default, bool):
         column.toggle(label, default, key=key, help=tip)
     else:
-        low, high = setting.bounds
-        high = MAX_LIVE_EPOCHS if setting.name == "epochs" else high
-        column.number_input(label, low, high, default, key=key, help=tip)
+        column.number_input(label, *setting.bounds, default, key=key, help=tip)
 
 
 def describe_arch(name: str) -> str:
@@ -118,8 +116,9 @@ def describe_arch(name: str) -> str:
 
 
 def chosen_config() -> TrainConfig:
-    """The config the controls describe, read from st.session_state (callbacks run before the widgets)."""
-    values = {name: st.session_state[key] for name, key in WIDGET_KEYS.items()}
+    """The config the controls describe, read from st.session_state (callbacks run before the widgets; before
+    the widgets' first drawing, the defaults)."""
+    values = {name: st.session_state.get(key, setting_of(name).default) for name, key in WIDGET_KEYS.items()}
     # Cast to each field's type, whatever number type a widget hands back.
     return TrainConfig(**{name: type(setting_of(name).default)(value) for name, value in values.items()},
                        spec=builder_view.chosen_spec() if values["arch"] == CUSTOM else None)
@@ -187,13 +186,17 @@ def reattach() -> None:
 
 def render() -> None:
     reattach()
+    recipes.read_link(WIDGET_KEYS, [shown_setting(name) for name in WIDGET_KEYS])    # before the widgets
+    recipes.preset_picker(WIDGET_KEYS, chosen_config())
     settings()
-    builder_view.render(chosen_config())
-    data_view.render(chosen_config())
+    config = chosen_config()
+    builder_view.render(config)
+    recipes.write_link(config, WIDGET_KEYS)
+    data_view.render(config)
     lr_finder_view.render(chosen_config, submit)
     job: TrainingJob | None = st.session_state.get("job")
     busy = job is not None and not job.finished
-    buttons(job, busy)
+    buttons(job, busy, config)
     if error := st.session_state.pop("train_error", None):
         st.error(error)
     # Only the progress redraws; the history below changes once per run, by a full rerun.
@@ -202,10 +205,13 @@ def render() -> None:
         history()
 
 
-def buttons(job: TrainingJob | None, busy: bool) -> None:
-    """Start and Stop; Pause and Resume; the learning-rate nudges, which act from the next batch on."""
+def buttons(job: TrainingJob | None, busy: bool, config: TrainConfig) -> None:
+    """Start and Stop; Pause and Resume; the learning-rate nudges, which act from the next batch on; a link
+    to these settings."""
     state_now = job.state if busy else None
-    b1, b2, b3, b4, b5, b6, _ = st.columns([1, 1, 1, 1, 1, 1, 2])
+    b1, b2, b3, b4, b5, b6, b7 = st.columns([1, 1, 1, 1, 1, 1, 2])
+    with b7.popover("Copy a link to these settings", icon=":material/link:", width="stretch"):
+        recipes.share_link(config, WIDGET_KEYS)
     b1.button("▶ Start", key="train_start", type="primary", on_click=start, disabled=busy, width="stretch")
     b2.button("■ Stop", key="train_stop", disabled=not busy, on_click=stop, width="stretch")
     b3.button("⏸ Pause", key="train_pause", disabled=state_now != RUNNING, on_click=pause, width="stretch",
@@ -333,6 +339,8 @@ def history() -> None:
         return
     st.subheader("Your runs")
     st.plotly_chart(curves.compare_figure(runs), key="train_compare")
+    if len(runs) > 1:
+        st.plotly_chart(curves.parallel_figure(runs), key="train_parallel")
     st.dataframe([{"run": r.name, "architecture": r.architecture, "epochs": r.config["epochs"],
                    "batch": r.config["batch_size"], "lr": r.config["lr"], "optimizer": r.config["optimizer"],
                    "augment": r.config["augment"], "seed": r.config["seed"], "test accuracy": f"{r.accuracy:.2%}",
