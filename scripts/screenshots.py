@@ -1,13 +1,15 @@
-"""Refresh the README's pictures of the app: docs/train.png, docs/mistakes.png, docs/classify.png, and the
-inside views docs/inside.png (feature maps and filters) and docs/embedding.png (the embedding map).
+"""Refresh the README's pictures of the app: docs/train.png, docs/mistakes.png, docs/classify.png, the
+inside views docs/inside.png (feature maps and filters) and docs/embedding.png (the embedding map), and the
+challenge's workflow in the Train tab: docs/data.png, builder.png, lr_finder.png, controls.png, history.png.
 
-Run `make screenshots` (or `.venv/bin/python scripts/screenshots.py` from the project folder). It starts
-the app on a free port, walks through the three tabs in headless Chromium as the browser tests do
-(tests/e2e/browser.py), and saves one full-height PNG per tab.
+Run `make screenshots` (or `.venv/bin/python scripts/screenshots.py [PART ...]` from the project folder,
+PART one of tabs, workflow; default both). It starts the app on a free port, walks through the tabs in
+headless Chromium as the browser tests do (tests/e2e/browser.py), and saves the PNGs.
 """
 from __future__ import annotations
 
 import sys
+from contextlib import contextmanager
 from pathlib import Path
 
 from playwright.sync_api import expect, sync_playwright
@@ -51,6 +53,16 @@ def save(page, name: str) -> Path:
     Streamlit scrolls its main area inside the window rather than the document, so a "full page"
     screenshot would stop at the window's edge: the window is made as tall as the content instead.
     """
+    path = DOCS / f"{name}.png"
+    with as_tall_as_the_page(page):
+        page.screenshot(path=path, full_page=True, animations="disabled")
+    print(f"saved {path.relative_to(ROOT)}")
+    return path
+
+
+@contextmanager
+def as_tall_as_the_page(page):
+    """The window made as tall as the page's content, once every image has loaded and no redraw is on."""
     wait_for_images(page)
     # The training area redraws every second; a redraw in progress shows faded ("stale") charts.
     page.wait_for_function("document.querySelectorAll('[data-stale=true]').length === 0", timeout=SLOW_MS)
@@ -60,11 +72,10 @@ def save(page, name: str) -> Path:
         ".map(e => e.scrollHeight), window.innerHeight)")
     page.set_viewport_size({"width": width, "height": height})
     page.evaluate("() => new Promise(done => requestAnimationFrame(() => requestAnimationFrame(done)))")
-    path = DOCS / f"{name}.png"
-    page.screenshot(path=path, full_page=True, animations="disabled")
-    page.set_viewport_size({"width": width, "height": 1000})
-    print(f"saved {path.relative_to(ROOT)}")
-    return path
+    try:
+        yield
+    finally:
+        page.set_viewport_size({"width": width, "height": 1000})
 
 
 def train_tab(page) -> None:
@@ -104,9 +115,9 @@ def classify_tab(page) -> None:
 
 def save_part(page, key: str, name: str) -> Path:
     """A screenshot of one keyed container of the page."""
-    wait_for_images(page)
     path = DOCS / f"{name}.png"
-    keyed(page, key).screenshot(path=path, animations="disabled")
+    with as_tall_as_the_page(page):
+        keyed(page, key).screenshot(path=path, animations="disabled")
     print(f"saved {path.relative_to(ROOT)}")
     return path
 
@@ -127,6 +138,68 @@ def inside_views(page) -> None:
     save_part(page, "mistakes_embedding", "embedding")
 
 
+def workflow(page) -> None:
+    """The course's steps in the Train tab: look at the data, design a network, find a learning rate, train
+    with a pause and a nudge, continue a run, compare the runs."""
+    open_tab(page, "Train a model")
+    choose_arch(page, "custom: your own design, below")
+    expect(keyed(page, "train_builder").locator("table")).to_be_visible(timeout=SLOW_MS)
+    save_part(page, "train_builder", "builder")
+    choose_arch(page, "fast: 3 conv layers, 16-32-64 channels")
+    page.get_by_text("Look at the data").click()
+    expect(keyed(page, "data_browser")).to_contain_text("Normalisation", timeout=SLOW_MS)
+    page.wait_for_timeout(1000)      # the expander's opening animation
+    save_part(page, "data_browser", "data")
+    page.get_by_text("Look at the data").click()                         # closed again: a shorter page
+    page.get_by_text("Find a learning rate").click()
+    keyed(page, "train_lr_find").get_by_role("button").click()
+    expect(keyed(page, "train_lr_apply").get_by_role("button")).to_be_visible(timeout=SLOW_MS)
+    page.wait_for_timeout(1500)      # Plotly's first draw
+    save_part(page, "train_lr_finder", "lr_finder")
+    paused_run_with_a_nudge(page)
+    continued_run(page)
+
+
+def choose_arch(page, option: str) -> None:
+    keyed(page, "train_arch").get_by_role("combobox").click()
+    page.get_by_role("option", name=option, exact=True).click()
+    wait_for_script(page, SLOW_MS)
+
+
+def paused_run_with_a_nudge(page) -> None:
+    """Three epochs, doubled learning rate after the first evaluation, then a pause; stopped after the picture."""
+    epochs = keyed(page, "train_epochs").locator("input")
+    epochs.fill("3")
+    epochs.press("Enter")
+    wait_for_script(page, SLOW_MS)
+    start_training(page)
+    page.wait_for_function(f"{STEP_JS} >= 150", timeout=SLOW_MS)
+    keyed(page, "train_lr_double").get_by_role("button").click()
+    page.wait_for_function(f"{STEP_JS} >= 400", timeout=SLOW_MS)
+    keyed(page, "train_pause").get_by_role("button").click()
+    expect(keyed(page, "train_progress")).to_contain_text("Paused at step", timeout=SLOW_MS)
+    page.wait_for_timeout(4000)      # the batch in flight, and the paused panel's redraw
+    save_part(page, "train_progress", "controls")
+    keyed(page, "train_stop").get_by_role("button").click()
+    expect(keyed(page, "train_start").get_by_role("button")).to_be_enabled(timeout=SLOW_MS)
+
+
+def continued_run(page) -> None:
+    """Continue the last run for one epoch at a tenth of its rate; the history shows both, and how they compare."""
+    history = keyed(page, "train_history")
+    history.get_by_role("button", name="Continue training").last.click()
+    page.get_by_role("button", name="▶ Continue").click()
+    expect(keyed(page, "train_stop").get_by_role("button")).to_be_enabled(timeout=SLOW_MS)
+    expect(keyed(page, "train_start").get_by_role("button")).to_be_enabled(timeout=2 * SLOW_MS)
+    expect(history).to_contain_text("from Run", timeout=SLOW_MS)
+    wait_for_script(page, SLOW_MS)
+    page.wait_for_timeout(4000)      # Plotly's first draw of the comparison and the parallel view
+    save_part(page, "train_history", "history")
+
+
+PARTS = {"tabs": [train_tab, mistakes_tab, classify_tab, inside_views], "workflow": [workflow]}
+
+
 def main() -> int:
     if not CHROMIUM.exists():
         print(f"{CHROMIUM} is missing: install Debian's chromium package (make screenshots does, with apt).",
@@ -140,10 +213,9 @@ def main() -> int:
     with running_app("--client.toolbarMode", "minimal") as url, sync_playwright() as playwright, \
             chromium(playwright) as browser:
         page = open_app(browser, url)
-        train_tab(page)
-        mistakes_tab(page)
-        classify_tab(page)
-        inside_views(page)
+        for part in sys.argv[1:] or PARTS:
+            for step in PARTS[part]:
+                step(page)
         if page.console_errors:
             print("The browser logged errors:", *page.console_errors, sep="\n  ", file=sys.stderr)
     return 0

@@ -53,13 +53,13 @@ def live_figure(epochs: list[float], losses: list[float], train_acc: list[float]
     return fig
 
 
-def mark_nudges(fig: go.Figure, nudges, offset: float = 0.0) -> None:
+def mark_nudges(fig: go.Figure, nudges) -> None:
     """A dotted line at each nudge (epoch, factor) across the loss and learning-rate plots."""
+    line = dict(color="#54278f", dash="dot", width=1)
     for epoch, factor in nudges:
-        label = f"lr x{factor:g}"
-        for row in (1, 2):
-            fig.add_vline(x=epoch + offset, line=dict(color="#54278f", dash="dot", width=1), row=row, col=1,
-                          annotation_text=label if row == 1 else None, annotation_font_size=11)
+        fig.add_vline(x=epoch, line=line, row=1, col=1, annotation_text=f"lr x{factor:g}",
+                      annotation_font_size=11)
+        fig.add_vline(x=epoch, line=line, row=2, col=1)
 
 
 def compare_figure(runs: list) -> go.Figure:
@@ -118,7 +118,7 @@ def parallel_figure(runs: list) -> go.Figure:
     ]
     fig = go.Figure(go.Parcoords(dimensions=dimensions, line=dict(
         color=accuracy, colorscale="Viridis", showscale=True, colorbar=dict(title="test accuracy", tickformat=".0%"))))
-    fig.update_layout(height=380, margin=dict(l=150, r=40, t=60, b=30),
+    fig.update_layout(height=420, margin=dict(l=150, r=40, t=110, b=30),
                       title=dict(text="Settings against final test accuracy, one line per run", font=dict(size=14)))
     return fig
 

@@ -41,7 +41,8 @@ def render(config: TrainConfig) -> None:
             changed = data_view.augmented(originals, seed * 100 + label, config.erase).numpy()
             augmented_col.image(charts.data_url(charts.tile(changed, PER_CLASS, cell=42, gap=2)),
                                 caption=CLASS_NAMES[label])
-        augmented_col.button("🎲 Re-roll the augmentation", key="data_browser_reroll", on_click=reroll,
+        augmented_col.button("Re-roll the augmentation", key="data_browser_reroll", on_click=reroll,
+                             icon=":material/casino:",
                              help="A new random mirror, shift of up to 2 pixels and erased rectangle "
                                   f"(in {config.erase:.0%} of images) for each image.")
         balance_and_normalisation(data, data_view)
