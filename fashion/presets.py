@@ -22,18 +22,21 @@ class Preset:
 
 PRESETS = {preset.name: preset for preset in (
     Preset("fast", TrainConfig(),
-           "The default recipe: watch the test accuracy pass 90% within the two epochs, in seconds."),
+           "The default recipe: watch the test accuracy pass 90% within its two epochs, in seconds."),
+    # onecycle (the tab's schedule) warms up to the peak and anneals: the run breaks, then mends (81.1%).
     Preset("learning rate too high", TrainConfig(lr=2.0, optimizer="sgd"),
            "Watch the loss: as the learning rate warms up to 2.0 it jumps back to 2.3, a guess among ten "
-           "classes, and recovers only as the rate falls again, to a test accuracy well below the fast "
-           "preset's."),
-    Preset("no augmentation", TrainConfig(epochs=15),
-           "Fifteen epochs on the same images: watch train accuracy pull ahead of test accuracy as the "
-           "network learns the training images by heart; then try the augmentation preset."),
-    Preset("augmentation", TrainConfig(epochs=15, augment=True),
-           "The same fifteen epochs on randomly mirrored, shifted and erased images: train accuracy stays "
-           "lower, and test accuracy ends higher than without augmentation."),
+           "classes, and mends only as the rate falls again, ending near 81% against the fast preset's 91%."),
+    # 20 epochs, one run each (seed 0): train 97.6% / test 92.6% without, 91.5% / 91.5% with augmentation;
+    # at 30 epochs 98.4% / 92.6% and 91.9% / 92.0%. This small network gains no test accuracy from it.
+    Preset("no augmentation", TrainConfig(epochs=20),
+           "Twenty epochs on the same images: watch train accuracy climb towards 98% while test accuracy "
+           "stops near 92.5%; that gap is the network learning the training images by heart."),
+    Preset("augmentation", TrainConfig(epochs=20, augment=True),
+           "The same twenty epochs on randomly mirrored, shifted and erased images: train accuracy stays level "
+           "with test accuracy, with no gap, though a network this small ends no higher on the test set."),
+    # 86.9% in one run: nearly all of its 15,778 parameters are the last layer's (8 x 14 x 14 inputs).
     Preset("tiny network", TrainConfig(arch=CUSTOM, spec=CustomSpec(channels=(8,))),
-           "One block of 8 channels (16k parameters, half the fast preset's): watch the test accuracy "
-           "level off well below the fast preset's 90%."),
+           "One block of 8 channels, half the fast preset's parameters and nearly all of them in its last "
+           "layer: watch the test accuracy level off near 87%, against the fast preset's 91%."),
 )}
