@@ -38,11 +38,14 @@ def test_pause_nudge_resume_and_stop(page):
     expect(button(page, "train_resume")).to_be_enabled()
     page.wait_for_timeout(2 * PAUSED_REDRAW_MS)       # the batch in flight when Pause was pressed comes in
     paused_at = page.evaluate(STEP_JS)
+    wait_for_script(page)             # a click while the panel redraws could be drawn over before it lands
     button(page, "train_lr_half").click()
     wait_for_script(page)
-    expect(keyed(page, "train_live_chart")).to_contain_text("lr x0.5", timeout=TRAINING_MS)
+    chart = page.locator(".st-key-train_live_chart:not([data-stale=true])").first
+    expect(chart).to_contain_text("lr x0.5", timeout=TRAINING_MS)
     page.wait_for_timeout(2 * PAUSED_REDRAW_MS)
     assert page.evaluate(STEP_JS) == paused_at                           # nothing trained while paused
+    wait_for_script(page)
     button(page, "train_resume").click()
     page.wait_for_function(f"{STEP_JS} > {paused_at}", timeout=TRAINING_MS)
     expect(progress).to_contain_text("Learning rate")
