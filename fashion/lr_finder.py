@@ -17,11 +17,11 @@ from dataclasses import replace
 import torch
 
 from fashion.config import LR_SWEEP_STEPS, TrainConfig, setting_of
-from fashion.data import FashionMNIST, augment, batches, to_float
+from fashion.data import FashionMNIST, batches
 from fashion.devices import choose
 from fashion.events import StepEvent, SweepDone
 from fashion.model import build_model
-from fashion.train import make_optimizer, train_step
+from fashion.train import make_optimizer, train_step, training_input
 
 DIVERGED = 4.0               # the sweep ends once the smoothed loss is this many times its best
 SMOOTHING = 0.9              # the exponential moving average the curve and the suggestion read
@@ -66,13 +66,10 @@ def find_lr(config: TrainConfig, data: FashionMNIST, stop: threading.Event | Non
                                                       strict=False), 1):
         if stop is not None and stop.is_set():
             break
-        x = to_float(images)
-        if config.augment:
-            x = augment(x, generator, erase=config.erase)
+        x = training_input(images, config, generator)
         for group in optimizer.param_groups:
             group["lr"] = lr
-        loss, correct = train_step(model, optimizer, x.contiguous(memory_format=torch.channels_last), labels,
-                                   config.label_smoothing, config.bf16)
+        loss, correct = train_step(model, optimizer, x, labels, config.label_smoothing, config.bf16)
         average = SMOOTHING * average + (1 - SMOOTHING) * loss
         lrs.append(lr)
         losses.append(average / (1 - SMOOTHING ** step))

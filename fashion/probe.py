@@ -13,11 +13,10 @@ from dataclasses import dataclass, replace
 import torch
 
 from fashion.config import TrainConfig
-from fashion.data import augment, to_float
 from fashion.devices import device_of
 from fashion.infer import BATCH_SIZE, predict_probs
 from fashion.model import build_model
-from fashion.train import make_optimizer, train_step
+from fashion.train import make_optimizer, train_step, training_input
 
 PROBE_IMAGES = 256        # a larger batch is timed at this size and scaled: per image, the time barely moves
 # Steps timed after one untimed one (whose pass allocates what the others reuse): as many as fit in the
@@ -49,11 +48,7 @@ def measure(config: TrainConfig, device: torch.device | None = None) -> Probe:
     y = torch.randint(0, 10, (images,), generator=generator).to(device)
 
     def step() -> None:
-        batch = to_float(x)
-        if config.augment:
-            batch = augment(batch, generator, erase=config.erase)
-        train_step(model, optimizer, batch.contiguous(memory_format=torch.channels_last), y, config.label_smoothing,
-                   config.bf16)
+        train_step(model, optimizer, training_input(x, config, generator), y, config.label_smoothing, config.bf16)
 
     steps = timed(step)
     step_s = median(steps) * config.batch_size / images

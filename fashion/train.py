@@ -40,6 +40,14 @@ def make_optimizer(model: nn.Module, config: TrainConfig, total_steps: int):
     return opt, sched
 
 
+def training_input(images: torch.Tensor, config: TrainConfig, generator: torch.Generator) -> torch.Tensor:
+    """A uint8 batch as the model trains on it: float, augmented if the config says so, channels-last."""
+    x = to_float(images)
+    if config.augment:
+        x = augment(x, generator, erase=config.erase)
+    return x.contiguous(memory_format=torch.channels_last)
+
+
 def train_step(model, optimizer, x, y, label_smoothing: float, bf16: bool = False) -> tuple[float, int]:
     # bf16 convolutions are ~1.5x faster on CPUs that have it; weights, loss and optimizer stay float32.
     with autocast(x.device, wanted=bf16):
@@ -93,13 +101,10 @@ def train(config: TrainConfig, data: FashionMNIST, stop: threading.Event | None 
                 stopped = step < total
                 break
             t0 = time.perf_counter()
-            x = to_float(images)
-            if config.augment:
-                x = augment(x, generator, erase=config.erase)
+            x = training_input(images, config, generator)
             own_lr = scaled_lr(optimizer, controls.lr_scale.value)
             lr = optimizer.param_groups[0]["lr"]
-            loss, batch_correct = train_step(model, optimizer, x.contiguous(memory_format=torch.channels_last),
-                                             labels, config.label_smoothing, config.bf16)
+            loss, batch_correct = train_step(model, optimizer, x, labels, config.label_smoothing, config.bf16)
             for group, value in zip(optimizer.param_groups, own_lr, strict=True):
                 group["lr"] = value
             scheduler.step()
