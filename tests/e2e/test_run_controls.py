@@ -87,6 +87,9 @@ def test_the_data_browser_rerolls_the_augmented_images(page):
     expect(images).to_have_count(20)
     sources = images.evaluate_all("imgs => imgs.map(i => i.src)")
     button(page, "data_browser_reroll").click()
+    # The rerun redraws the images a moment after the script ends: wait for any of them to change.
+    page.wait_for_function("before => [...document.querySelectorAll('.st-key-data_browser [data-testid=stImage] img')]"
+                           ".some((img, i) => img.src !== before[i])", arg=sources, timeout=TRAINING_MS)
     wait_for_script(page)
     after = images.evaluate_all("imgs => imgs.map(i => i.src)")
     assert sum(a != b for a, b in zip(sources, after, strict=True)) == 10    # the augmented half only
