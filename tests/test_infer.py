@@ -94,3 +94,19 @@ def test_fitting_the_warning_flags_the_chosen_share_of_garment_photos(data, tmp_
     assert photos == 20 and classifier.feature_stats is stats
     scores = [classifier.classify_file(f).prediction.unfamiliar_score for f in sorted(tree.glob("*/*.jpg"))]
     assert sum(score > stats.threshold for score in scores) == round(KNOWN_FLAG_RATE * 20)
+
+
+def test_one_model_shared_by_many_sessions_gives_saliency_maps_at_once(data):
+    """The app shares one model among all sessions. Saliency from many threads at once must leave its
+    weights alone (backward() into their shared .grad from 15 uploads at once corrupted the server's heap)
+    and give each image the map it gets alone."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    classifier = small_model()
+    images = list(data.test_images[:8].float().div(255).numpy())
+    alone = [classifier.saliency(image, 3) for image in images]
+    with ThreadPoolExecutor(8) as pool:
+        together = list(pool.map(lambda i: classifier.saliency(images[i % 8], 3), range(160)))
+    assert all(parameter.grad is None for parameter in classifier.model.parameters())
+    for i, heat in enumerate(together):
+        np.testing.assert_allclose(heat, alone[i % 8], atol=1e-5)
