@@ -1,17 +1,23 @@
 """A room of users on one server, in a real browser: latencies, queue waits and the server's footprint.
 
-Run `.venv/bin/python scripts/load.py [--sessions 6] [--runs 6] [-- STREAMLIT OPTIONS]` from the project
-folder. It starts a fresh `streamlit run app.py` on the loopback interface and opens one observer page in
-headless Chromium. The observer times photo uploads on the idle server and one 1-epoch run alone. Then
-`--sessions` more pages open at once; `--runs` of them press Start with 1 epoch (they queue), the others
-upload a photo each, while the observer keeps uploading photos until every run has finished. Last, the
-pages close. It prints
+Run `.venv/bin/python scripts/load.py [--sessions 6] [--runs 6] [--clients browser] [-- STREAMLIT OPTIONS]`
+from the project folder. It starts a fresh `streamlit run app.py` on the loopback interface and opens one
+observer page in headless Chromium. The observer times photo uploads on the idle server and one 1-epoch run
+alone. Then `--sessions` more sessions open at once; `--runs` of them press Start with 1 epoch (they queue),
+the others upload a photo each at once and then one every `--pace-s` seconds, while the observer keeps
+uploading photos until every run has finished.
+Last, the sessions close. The room's sessions are Chromium pages (`--clients browser`) or websockets that
+send what a page sends and draw nothing (`--clients socket`, scripts/socket_session.py): on this two-core
+machine, twenty pages drawing every rerun take the CPU the server is measured on, while in a workshop each
+page draws on its own laptop. The observer is always a real page: its latency is what a person sees. It prints
 
 - photo upload latency (upload until the new 28x28 view is on the page), median and worst, idle and under load;
 - the one run alone, and for the queued runs: the wait from each one's Start until it was training, the
   time from the first Start until each had finished, and the most runs seen training at once;
 - the server's resident memory and open file descriptors once warm (after the observer's first visit),
-  at their peak, and 10 s after the sessions closed;
+  at their peak, 10 s after the sessions closed, and once Streamlit has let go of the closed sessions
+  (it keeps one for server.disconnectedSessionTTL, 120 s by default, in case the page reconnects);
+- how many of the room's photo uploads got an answer, and whether the server is still alive;
 - any error text seen on a page (Streamlit's exception boxes and uncaught page errors).
 
 Bounded: at most MAX_SESSIONS pages and `--limit-s` seconds of load. Queue waits are read by polling the
@@ -21,11 +27,13 @@ from __future__ import annotations
 
 import argparse
 import csv
+import itertools
 import os
 import statistics
 import sys
 import threading
 import time
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from playwright.sync_api import expect, sync_playwright
@@ -33,6 +41,7 @@ from playwright.sync_api import expect, sync_playwright
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from scripts.socket_session import SocketSession  # noqa: E402
 from tests.e2e.browser import (  # noqa: E402
     FIRST_LOAD_MS,
     PHOTOS,
@@ -47,6 +56,7 @@ from tests.e2e.browser import (  # noqa: E402
 
 MAX_SESSIONS = 30
 RUN_MS = 600_000
+SESSION_TTL_S = 120                  # Streamlit's server.disconnectedSessionTTL: a closed session is kept this long
 VIEWS_JS = "() => [...document.querySelectorAll('.st-key-classify_views img')].map(img => img.src)"
 
 
@@ -120,6 +130,98 @@ def one_run_alone(page) -> float:
     return time.perf_counter() - start
 
 
+class BrowserClient:
+    """A room session as a Chromium page."""
+
+    def __init__(self, browser, url: str):
+        self.page, self.sent = new_page(browser, url), 0
+
+    def ready(self) -> None:
+        wait_for_script(self.page, FIRST_LOAD_MS)
+
+    def start_run(self) -> None:
+        press_start(self.page)
+
+    def state(self) -> str:
+        return run_state(self.page)
+
+    def upload(self, photo: Path) -> None:
+        if not self.sent:
+            open_tab(self.page, "Classify your clothes")
+        upload(self.page, photo)
+        self.sent += 1
+
+    def uploads(self) -> tuple[int, int]:
+        """(answered, sent): an answer shows the photo's 28x28 views."""
+        if not self.sent:
+            return 0, 0
+        views = keyed(self.page, "classify_views").locator("img")
+        return int(views.count() > 0), self.sent
+
+    def errors(self) -> list[str]:
+        return errors_on(self.page)
+
+    def close(self) -> None:
+        self.page.close()
+
+
+class SocketClient:
+    """A room session as a websocket (see scripts/socket_session.py); its upload runs in the background,
+    as a page's does, so the next session's turn does not wait for the answer."""
+
+    def __init__(self, url: str):
+        self.session = SocketSession(url)             # returns once the first script run has finished
+        self.sent: list[threading.Thread] = []
+        self.answered = 0
+
+    def ready(self) -> None:
+        pass
+
+    def start_run(self) -> None:
+        self.session.open_tab("Train a model")
+        self.session.rerun(train_epochs=("int_value", 1))
+        self.session.press("train_start")
+
+    def state(self) -> str:
+        return "queued" if self.session.state == "idle" else self.session.state
+
+    def upload(self, photo: Path) -> None:
+        """Send a photo, unless the last one is still waiting for its answer (as a person would)."""
+        if self.sent and self.sent[-1].is_alive():
+            return
+
+        def send() -> None:
+            if len(self.sent) == 1:
+                self.session.open_tab("Classify your clothes")
+            self.answered += self.session.upload("classify_upload", photo)
+        self.sent.append(threading.Thread(target=send, daemon=True))
+        self.sent[-1].start()
+
+    def uploads(self) -> tuple[int, int]:
+        """(answered, sent): a photo whose rerun never finished is a hung or crashed server."""
+        for thread in self.sent:
+            thread.join(timeout=RUN_MS / 1000)
+        return self.answered, len(self.sent)
+
+    def errors(self) -> list[str]:
+        return list(self.session.errors)
+
+    def close(self) -> None:
+        self.session.close()
+
+
+def open_room(browser, url: str, args) -> list:
+    """--sessions sessions opened at once, so that their first runs overlap."""
+    if args.clients == "browser":
+        clients = [BrowserClient(browser, url) for _ in range(args.sessions)]
+    else:
+        with ThreadPoolExecutor(args.sessions) as pool:
+            clients = list(pool.map(lambda _: SocketClient(url), range(args.sessions)))
+    for client in clients:
+        client.ready()
+    return clients
+
+
 def load(browser, url: str, args, photos: list[Path], watcher: Watcher) -> dict:
     observer = new_page(browser, url)
     wait_for_script(observer, FIRST_LOAD_MS)
@@ -128,22 +230,28 @@ def load(browser, url: str, args, photos: list[Path], watcher: Watcher) -> dict:
     alone = one_run_alone(observer)
     open_tab(observer, "Classify your clothes")
     start = watcher.sample()                         # warm: the observer has loaded everything once
-    pages = [new_page(browser, url) for _ in range(args.sessions)]     # all at once: their first runs overlap
-    for page in pages:
-        wait_for_script(page, FIRST_LOAD_MS)
-    runners = pages[:args.runs]
+    room = open_room(browser, url, args)
+    runners = room[:args.runs]
     started = time.perf_counter()
     pressed = []
-    for page in runners:
-        press_start(page)
+    for client in runners:
+        client.start_run()
         pressed.append(time.perf_counter() - started)
-    for page, photo in zip(pages[args.runs:], photos[3:], strict=False):
-        open_tab(page, "Classify your clothes")
-        upload(page, photo)
+    # The observer and the room draw from one cycle of photos: no session sends the same file twice running.
+    cycle = itertools.cycle(photos[3:])
+    uploaders = room[args.runs:]
+    # The first photos go all at once, with the Starts; after that each session keeps its own pace, spread
+    # over the interval as people's are, not in lockstep.
+    due = [0.0] * len(uploaders)
     waits, finished, loaded, most_at_once = {}, {}, [], 0
-    spare = iter(photos[3 + len(pages):] * 10)
+    sent_at = []                                     # seconds after the first Start, one per loaded upload
     while len(finished) < len(runners) and time.perf_counter() - started < args.limit_s:
-        states = [run_state(page) for page in runners]
+        for i, client in enumerate(uploaders):
+            now = time.perf_counter() - started
+            if now >= due[i] and (args.pace_s or not client.sent):
+                client.upload(next(cycle))
+                due[i] = now + args.pace_s * (1 + i / len(uploaders) if due[i] == 0 else 1)
+        states = [client.state() for client in runners]
         now = time.perf_counter() - started
         # A finished run's page shows its progress until its next redraw: this can count one too many.
         most_at_once = max(most_at_once, states.count("training"))
@@ -153,14 +261,23 @@ def load(browser, url: str, args, photos: list[Path], watcher: Watcher) -> dict:
             if state == "done":
                 finished.setdefault(i, now)
         if len(finished) < len(runners):
-            loaded.append(upload_latency(observer, next(spare)))
-    errors = [text for page in [observer, *pages] for text in errors_on(page)]
-    for page in [observer, *pages]:
-        page.close()
+            sent_at.append(time.perf_counter() - started)
+            loaded.append(upload_latency(observer, next(cycle)))
+    errors = errors_on(observer) + [text for client in room for text in client.errors()]
+    answered = [sum(counts) for counts in zip(*(client.uploads() for client in room), strict=True)] or [0, 0]
+    observer.close()
+    for client in room:
+        client.close()
     time.sleep(10)                                   # the server notices the closed sockets
-    return {"start": start, "idle": idle, "alone": alone, "loaded": loaded, "waits": list(waits.values()),
+    soon = watcher.sample()
+    time.sleep(SESSION_TTL_S)
+    # Streamlit drops sessions past their TTL only when it stores the next one: a next visitor comes and goes.
+    SocketSession(url).close()
+    time.sleep(5)
+    return {"start": start, "idle": idle, "alone": alone, "loaded": loaded, "sent_at": sent_at,
+            "waits": list(waits.values()),
             "finished": list(finished.values()), "runs": len(runners), "most_at_once": most_at_once,
-            "after": watcher.sample(), "errors": errors}
+            "soon": soon, "after": watcher.sample(), "errors": errors, "answered": answered}
 
 
 def seconds(values: list[float]) -> str:
@@ -173,13 +290,24 @@ def report(result: dict, samples: list[tuple[float, int]]) -> None:
     start = result["start"]
     print(f"photo upload, idle: {seconds(result['idle'])}")
     print(f"photo upload, under load: {seconds(result['loaded'])}")
+    if result["loaded"]:
+        worst = max(range(len(result["loaded"])), key=result["loaded"].__getitem__)
+        print(f"  the worst was sent {result['sent_at'][worst]:.1f} s after the first Start; "
+              f"latencies in order: {' '.join(f'{s:.1f}' for s in result['loaded'])}")
     print(f"one 1-epoch run alone: {result['alone']:.1f} s")
     print(f"queued runs: {len(result['finished'])} of {result['runs']} finished; wait until training "
           f"{seconds(result['waits'])}; until finished {seconds(result['finished'])}; "
           f"at most {result['most_at_once']} seen training at once")
     peak_rss, peak_fds = max(s[0] for s in samples), max(s[1] for s in samples)
-    print(f"server RSS: warm {start[0]:.0f} MB, peak {peak_rss:.0f} MB, after closing {result['after'][0]:.0f} MB")
-    print(f"server open files: warm {start[1]}, peak {peak_fds}, after closing {result['after'][1]}")
+    soon, after = result["soon"], result["after"]
+    print(f"server RSS: warm {start[0]:.0f} MB, peak {peak_rss:.0f} MB, 10 s after closing {soon[0]:.0f} MB, "
+          f"{SESSION_TTL_S + 10} s after {after[0]:.0f} MB")
+    print(f"server open files: warm {start[1]}, peak {peak_fds}, 10 s after closing {soon[1]}, "
+          f"{SESSION_TTL_S + 10} s after {after[1]}")
+    answered, sent = result["answered"]
+    print(f"the room's photo uploads answered: {answered} of {sent}")
+    if result["server_exit"] is not None:
+        print(f"THE SERVER DIED (exit code {result['server_exit']})")
     print(f"error text on pages: {len(result['errors'])}")
     for text in result["errors"]:
         print("  " + text.splitlines()[0][:200])
@@ -189,6 +317,10 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sessions", type=int, default=6, help=f"pages opened at once (at most {MAX_SESSIONS})")
     parser.add_argument("--runs", type=int, default=6, help="of those, how many start a 1-epoch run")
+    parser.add_argument("--clients", choices=["browser", "socket"], default="browser",
+                        help="the room's sessions: Chromium pages, or websockets that draw nothing")
+    parser.add_argument("--pace-s", type=float, default=10,
+                        help="the sessions that do not train upload a photo each this often (0: once)")
     parser.add_argument("--limit-s", type=float, default=900, help="stop the load after this many seconds")
     parser.add_argument("streamlit", nargs="*", help="Streamlit options, after --")
     args = parser.parse_args()
@@ -203,6 +335,7 @@ def main() -> None:
         watcher.start()
         result = load(browser, url, args, photos, watcher)
         watcher.done.set()
+        result["server_exit"] = server.poll()
     report(result, watcher.samples + [result["start"]])
 
 

@@ -105,11 +105,12 @@ class SocketSession:
                     except ConnectionClosed:
                         return
 
-    def rerun(self, timeout: float = 120, **changed: tuple[str, object]) -> None:
-        """Rerun the script with the kept widget values and `changed` ones (key=(field, value)); wait for it."""
+    def rerun(self, timeout: float = 120, **changed: tuple[str, object]) -> bool:
+        """Rerun the script with the kept widget values and `changed` ones (key=(field, value)); wait for it.
+        Returns whether it finished within `timeout` seconds."""
         self.finished.clear()
         self.send_rerun("", **changed)
-        self.finished.wait(timeout)
+        return self.finished.wait(timeout)
 
     def send_rerun(self, fragment: str, **changed: tuple[str, object]) -> None:
         with self.lock:
@@ -138,8 +139,9 @@ class SocketSession:
     def press(self, key: str) -> None:
         self.rerun(**{key: ("trigger_value", True)})
 
-    def upload(self, key: str, photo: Path) -> None:
-        """Upload as the page does: ask for a URL, PUT the file there, rerun with its id in the uploader."""
+    def upload(self, key: str, photo: Path) -> bool:
+        """Upload as the page does: ask for a URL, PUT the file there, rerun with its id in the uploader.
+        Returns whether the rerun finished."""
         request = BackMsg()
         request.file_urls_request.request_id = f"{photo.name}-{time.perf_counter()}"
         request.file_urls_request.file_names.append(photo.name)
@@ -154,7 +156,8 @@ class SocketSession:
         state = BackMsg().rerun_script.widget_states.widgets.add().file_uploader_state_value
         info = state.uploaded_file_info.add(name=photo.name, size=photo.stat().st_size, file_id=urls.file_id)
         info.file_urls.CopyFrom(urls)
-        self.rerun(**{key: ("file_uploader_state_value", state)})
+        return self.rerun(**{key: ("file_uploader_state_value", state)})
 
     def close(self) -> None:
         self.socket.close()
+        self.http.close()                     # its kept-alive connection would hold a server file open
