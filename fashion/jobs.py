@@ -36,18 +36,25 @@ Trainer = Callable[["TrainingJob"], Iterator[Event]]
 def in_this_process(load_data: Callable[[], FashionMNIST]) -> Trainer:
     """Train in the job's thread, on data already in memory (tests, scripts)."""
     def trainer(job: TrainingJob) -> Iterator[Event]:
-        # Imported here, not at the top: the app shows its controls before torch loads.
-        from fashion.live import live_probes
-        from fashion.lr_finder import find_lr
-        from fashion.train import train
-        from fashion.weights import weights_of
-
-        data = load_data()
-        if job.kind == LR_SWEEP:
-            return find_lr(job.config, data, job.stop_event)
-        return train(job.config, data, job.stop_event, probes=live_probes(data.test_images, job.own_image),
-                     controls=job.controls, start_from=weights_of(job.parent and job.parent.model_file))
+        return run_job(job.kind, job.config, load_data(), job.stop_event, None, job.own_image, job.controls,
+                       job.parent and job.parent.model_file)
     return trainer
+
+
+def run_job(kind: str, config: TrainConfig, data: FashionMNIST, stop: threading.Event, device=None,
+            own_image=None, controls: Controls | None = None, parent_file: bytes | None = None) -> Iterator[Event]:
+    """A job's events, in this thread or in a worker: a learning-rate sweep, or a training run (from the
+    parent run's weights, a model file, when it continues one) whose live strip shows the person's own image too."""
+    # Imported here, not at the top: the app shows its controls before torch loads.
+    from fashion.live import live_probes
+    from fashion.lr_finder import find_lr
+    from fashion.train import train
+    from fashion.weights import weights_of
+
+    if kind == LR_SWEEP:
+        return find_lr(config, data, stop, device)
+    return train(config, data, stop, device, live_probes(data.test_images, own_image), controls,
+                 weights_of(parent_file))
 
 
 def in_worker_processes(threads: int, device: str | None = None) -> Trainer:

@@ -153,23 +153,16 @@ def work(folder: Path, threads: int, device: str | None, jobs, events, stop, con
     """The worker process: get ready, then train each job it is given, sending each event back."""
     from fashion.data import load_fashion_mnist
     from fashion.devices import choose
-    from fashion.jobs import LR_SWEEP
-    from fashion.live import live_probes
-    from fashion.lr_finder import find_lr
+    from fashion.jobs import run_job
     from fashion.model import configure_cpu
-    from fashion.train import train
-    from fashion.weights import weights_of
 
     configure_cpu(threads)
     try:
         where = choose(device)
         data = load_fashion_mnist(folder).to(where)
         while (job := jobs.get()) is not None:
-            kind, config, own, start_from = job
-            probes = live_probes(data.test_images, own)
-            run = (find_lr(config, data, stop, where) if kind == LR_SWEEP else
-                   train(config, data, stop, where, probes, controls, weights_of(start_from)))
-            for event in run:
+            kind, config, own, parent_file = job
+            for event in run_job(kind, config, data, stop, where, own, controls, parent_file):
                 events.put(("done", pack(event)) if isinstance(event, DoneEvent | SweepDone) else ("event", event))
     except DataError as e:
         events.put(("data", str(e)))
