@@ -7,7 +7,7 @@ one item the dataset would show, or None when the photo is not of that kind.
 """
 from __future__ import annotations
 
-import threading
+import queue
 
 import cv2
 import numpy as np
@@ -100,16 +100,23 @@ def one_of_pair(mask: np.ndarray) -> np.ndarray | None:
     return cv2.resize(one, mask.shape[::-1], interpolation=cv2.INTER_NEAREST).astype(bool) & mask
 
 
-_cascade = threading.local()     # a CascadeClassifier is not safe to share between threads
+# Face detectors not in use. One is not safe to share between threads, and loading one takes 7 ms: a
+# thread-local one was loaded again on every rerun, since Streamlit runs each rerun in a new thread.
+_detectors: queue.SimpleQueue = queue.SimpleQueue()
 
 
 def find_face(gray: np.ndarray) -> tuple[int, int, int, int] | None:
     """The largest frontal face in a grey photo as (x, y, w, h) in its pixels, or None."""
-    if not hasattr(_cascade, "detector"):
-        _cascade.detector = cv2.CascadeClassifier(cv2.data.haarcascades + FACE_CASCADE)
+    try:
+        detector = _detectors.get_nowait()
+    except queue.Empty:
+        detector = cv2.CascadeClassifier(cv2.data.haarcascades + FACE_CASCADE)
     scale = min(1.0, FACE_SIDE / max(gray.shape))
     small = cv2.resize(np.clip(gray, 0, 255).astype(np.uint8), None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA)
-    faces = _cascade.detector.detectMultiScale(small, 1.1, 4, minSize=(FACE_MIN_PX, FACE_MIN_PX))
+    try:
+        faces = detector.detectMultiScale(small, 1.1, 4, minSize=(FACE_MIN_PX, FACE_MIN_PX))
+    finally:
+        _detectors.put(detector)
     if len(faces) == 0:
         return None
     x, y, w, h = max(faces, key=lambda f: f[2] * f[3])

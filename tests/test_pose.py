@@ -111,6 +111,22 @@ def test_faces_are_found_on_worn_photos_and_rarely_elsewhere(photos):
     assert np.mean(found["worn"]) > 0.7 and np.mean(found["phone"]) < 0.1
 
 
+def test_sessions_look_for_faces_at_once_and_each_gets_its_own_answer(photos):
+    """Streamlit runs each session's rerun in its own thread: the face finder is asked from several at once."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from fashion.images import decode_image, to_gray
+
+    with (photos / "manifest.csv").open(newline="") as f:
+        files = [row["file"] for row in csv.DictReader(f) if row["kind"] == "worn"][:8]
+    grays = [to_gray(decode_image(photos / file)) for file in files]
+    alone = [pose.find_face(gray) for gray in grays]
+    with ThreadPoolExecutor(4) as pool:
+        together = list(pool.map(lambda i: pose.find_face(grays[i % 8]), range(32)))
+    assert together == [alone[i % 8] for i in range(32)]
+    assert sum(face is not None for face in alone) >= 4
+
+
 def test_advice_follows_the_findings_in_order_and_only_while_the_model_is_unsure():
     assert needs_advice(Findings(), confidence=0.1) is None
     both = Findings(worn=True, low_contrast=True)
