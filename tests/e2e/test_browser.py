@@ -156,7 +156,11 @@ def test_a_second_run_finishes_and_is_compared_with_the_first(page):
 
 def test_a_reload_keeps_the_runs_and_the_run_in_progress(page):
     assert re.search(r"[?&]user=[\w-]{22,}", page.url), page.url      # the person's id is in the URL
-    start_training(page)                              # one epoch, as the last test left the settings
+    epochs = keyed(page, "train_epochs").locator("input")
+    epochs.fill("5")                # long enough to be still training after the reload and the checks below
+    epochs.press("Enter")
+    wait_for_script(page)
+    start_training(page)
     page.reload()
     wait_for_script(page)
     # The reloaded page shows the same run, still training, and both finished runs.
