@@ -160,14 +160,35 @@ def work(folder: Path, threads: int, device: str | None, jobs, events, stop, con
     try:
         where = choose(device)
         data = load_fashion_mnist(folder).to(where)
-        while (job := jobs.get()) is not None:
+        while (job := next_job(jobs)) is not None:
             kind, config, own, parent_file = job
             for event in run_job(kind, config, data, stop, where, own, controls, parent_file):
+                if not server_alive():
+                    break
                 events.put(("done", pack(event)) if isinstance(event, DoneEvent | SweepDone) else ("event", event))
+        if not server_alive():
+            events.cancel_join_thread()      # nobody reads them any more: exit without waiting to send them
     except DataError as e:
         events.put(("data", str(e)))
     except Exception as e:                # the parent turns it into a failed run with this sentence
         events.put(("failed", f"Training failed: {type(e).__name__}: {e}"))
+
+
+def server_alive() -> bool:
+    """Whether the process that started this worker still lives. A server that was killed (SIGKILL, a
+    crash) never sends the None that ends its workers: each would go on holding its 0.6 GB for nothing."""
+    parent = multiprocessing.parent_process()
+    return parent is None or parent.is_alive()
+
+
+def next_job(jobs):
+    """The next job; None when there are no more, or no server left to train for."""
+    while server_alive():
+        try:
+            return jobs.get(timeout=POLL_S)
+        except queue.Empty:
+            pass
+    return None
 
 
 def pack(done: DoneEvent | SweepDone) -> DoneEvent | SweepDone:

@@ -59,6 +59,38 @@ def test_a_worker_that_dies_is_a_failed_run_with_a_sentence(queue):
     assert after.snapshot().state == DONE
 
 
+def test_a_worker_ends_when_its_server_is_killed(tmp_path):
+    """A server that dies without a word (SIGKILL, a crash) leaves no worker behind holding its memory."""
+    import subprocess
+    import sys
+
+    server = subprocess.Popen([sys.executable, "-c", "import time\n"
+                               "from fashion.workers import take_worker\n"
+                               "from fashion.data import find_data_dir\n"
+                               "worker = take_worker(find_data_dir(), 1, 'cpu')\n"
+                               "print(worker.process.pid, flush=True)\n"
+                               "time.sleep(600)\n"], stdout=subprocess.PIPE, text=True)
+    worker = int(server.stdout.readline())
+
+    def loaded() -> bool:                # PyTorch and the dataset in memory: waiting for its first job
+        status = open(f"/proc/{worker}/status").read()
+        return int(status.split("VmRSS:")[1].split()[0]) > 400_000
+    def gone() -> bool:
+        try:
+            return open(f"/proc/{worker}/stat").read().split(") ")[1][0] == "Z"    # a zombie, not reaped
+        except FileNotFoundError:
+            return True
+    try:
+        wait_until(loaded, timeout=120)
+        time.sleep(1)
+        os.kill(server.pid, signal.SIGKILL)
+        server.wait()
+        wait_until(gone, timeout=60)
+    finally:
+        if not gone():
+            os.kill(worker, signal.SIGKILL)
+
+
 def test_without_data_the_run_fails_at_once_with_the_sentence(queue, monkeypatch, tmp_path):
     from fashion import data
 
