@@ -59,7 +59,7 @@ def test_a_worker_that_dies_is_a_failed_run_with_a_sentence(queue):
     assert after.snapshot().state == DONE
 
 
-def test_a_worker_ends_when_its_server_is_killed(tmp_path):
+def test_a_worker_ends_when_its_server_is_killed():
     """A server that dies without a word (SIGKILL, a crash) leaves no worker behind holding its memory."""
     import subprocess
     import sys
@@ -75,11 +75,13 @@ def test_a_worker_ends_when_its_server_is_killed(tmp_path):
     def loaded() -> bool:                # PyTorch and the dataset in memory: waiting for its first job
         status = open(f"/proc/{worker}/status").read()
         return int(status.split("VmRSS:")[1].split()[0]) > 400_000
+
     def gone() -> bool:
         try:
             return open(f"/proc/{worker}/stat").read().split(") ")[1][0] == "Z"    # a zombie, not reaped
         except FileNotFoundError:
             return True
+
     try:
         wait_until(loaded, timeout=120)
         time.sleep(1)
