@@ -9,6 +9,7 @@ from playwright.sync_api import expect
 from .browser import CHROMIUM, STEP_JS, keyed, open_tab, start_training, wait_for_script
 
 PANEL_JS = "(document.querySelector('.st-key-train_progress')?.innerText ?? '')"
+FRESH_PANEL_JS = "!document.querySelector('.st-key-train_progress [data-stale=true]')"
 
 pytestmark = [
     pytest.mark.e2e,
@@ -61,9 +62,11 @@ def test_continue_the_run_from_the_history(page):
     history.get_by_role("button", name="Continue training").click()
     button(page, "train_continue_0").click()
     expect(button(page, "train_stop")).to_be_enabled(timeout=TRAINING_MS)
-    # Past the first evaluation (step 100) of the new run, not of Run 1, whose panel stays up until the
-    # new one draws: stopped before an evaluation, a run is not kept (the fresh-clone CI read it early).
-    page.wait_for_function(f"!/Run (stopped|finished)/.test({PANEL_JS}) && {STEP_JS} > 100", timeout=TRAINING_MS)
+    # Past the first evaluation (step 100) of the new run, not of Run 1: stopped before an evaluation, a run
+    # is not kept. Run 1's panel stays up until the new one draws, and while it draws ("Starting…") Run 1's
+    # step line lingers below, marked stale: so the step is read only from a panel with nothing stale in it.
+    page.wait_for_function(f"!/Run (stopped|finished)/.test({PANEL_JS}) && {FRESH_PANEL_JS} && {STEP_JS} > 100",
+                           timeout=TRAINING_MS)
     button(page, "train_stop").click()
     expect(history).to_contain_text("from Run 1", timeout=TRAINING_MS)
     healthy(page)
