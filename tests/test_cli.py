@@ -137,6 +137,30 @@ def test_sigterm_ends_training_like_ctrl_c(tmp_path):
     assert not out.exists()
 
 
+def test_an_interrupt_whose_raise_was_swallowed_still_stops_training(data, monkeypatch):
+    """A signal's raise can land where Python swallows it (a __del__, a callback); the flag it also sets
+    stops the run at its next batch, and the command ends as interrupted, with no model to save."""
+    from fashion import cli
+    from fashion.config import TrainConfig
+
+    steps = []
+    real_train = cli.train
+
+    def counted(*args, **kwargs):
+        for event in real_train(*args, **kwargs):
+            steps.append(event)
+            yield event
+
+    monkeypatch.setattr(cli, "train", counted)
+    cli.INTERRUPTED.set()             # as the handler does, before its raise went astray
+    try:
+        with pytest.raises(cli.Interrupted):
+            cli.train_with_progress(TrainConfig(epochs=1), data, torch.device("cpu"))
+    finally:
+        cli.INTERRUPTED.clear()
+    assert len(steps) == 1 and steps[0].stopped       # the DoneEvent alone: not one batch trained
+
+
 def test_an_interrupt_inside_c_code_still_exits_130(tmp_path):
     """The signal may land while PyTorch's C code runs Python source (PyRun_String): a plain KeyboardInterrupt
     raised there made CPython end a `python -m` process by SIGINT after main had caught it and returned 130."""
