@@ -72,15 +72,17 @@ def build_reference(seed: int = 0) -> TutorialCNN:
     return model
 
 
-def run_ours(data: FashionMNIST, cap_s: float, progress: Progress | None, device: torch.device) -> dict:
-    """Train with the app's default TrainConfig until an evaluation reaches 90% or cap_s passes."""
+def run_ours(data: FashionMNIST, cap_s: float, progress: Progress | None, device: torch.device,
+             interrupted: threading.Event) -> dict:
+    """Train with the app's default TrainConfig until an evaluation reaches 90%, cap_s passes or
+    `interrupted` is set."""
     config = TrainConfig()
     stop = threading.Event()
     hit, accuracy, images_per_s, elapsed = None, 0.0, 0.0, 0.0
     for event in train(config, data, stop, device):
         if isinstance(event, StepEvent):
             images_per_s, elapsed = event.images_per_s, event.elapsed_s
-            if elapsed > cap_s:
+            if elapsed > cap_s or interrupted.is_set():
                 stop.set()
         elif isinstance(event, EvalEvent):
             accuracy, elapsed = event.report.accuracy, event.elapsed_s
@@ -95,13 +97,14 @@ def run_ours(data: FashionMNIST, cap_s: float, progress: Progress | None, device
 
 
 def run_reference(data: FashionMNIST, cap_s: float, progress: Progress | None, device: torch.device,
-                  seed: int = 0) -> dict:
-    """Train the tutorial CNN (Adam 1e-3, batch 64) until an evaluation reaches 90% or cap_s passes."""
+                  interrupted: threading.Event, seed: int = 0) -> dict:
+    """Train the tutorial CNN (Adam 1e-3, batch 64) until an evaluation reaches 90%, cap_s passes or
+    `interrupted` is set."""
     model = build_reference(seed).to(device)
     optimizer = torch.optim.Adam(model.parameters(), lr=1e-3)
     generator = torch.Generator().manual_seed(seed)
     start, train_time, step, accuracy, hit = time.perf_counter(), 0.0, 0, 0.0, None
-    while hit is None and time.perf_counter() - start <= cap_s:
+    while hit is None and time.perf_counter() - start <= cap_s and not interrupted.is_set():
         for images, labels in batches(data.train_images, data.train_labels, REFERENCE_BATCH, generator):
             t0 = time.perf_counter()
             loss = nn.functional.cross_entropy(model(to_float(images)), labels)
@@ -117,7 +120,7 @@ def run_reference(data: FashionMNIST, cap_s: float, progress: Progress | None, d
                 if accuracy >= TARGET:
                     hit = elapsed
                     break
-            if time.perf_counter() - start > cap_s:
+            if time.perf_counter() - start > cap_s or interrupted.is_set():
                 break
     return {"time_to_90_s": hit, "images_per_s": step * REFERENCE_BATCH / max(train_time, 1e-9),
             "accuracy": accuracy, "elapsed_s": time.perf_counter() - start}
@@ -134,18 +137,20 @@ def peak_memory_mb() -> float:
 
 
 def run_bench(cap_s: float = 90.0, progress: Progress | None = None, reference_cap_s: float = 180.0,
-              device: torch.device | None = None) -> dict:
+              device: torch.device | None = None, interrupted: threading.Event | None = None) -> dict:
     """Time ours and the reference to 90% test accuracy on `device` (default: fashion.devices.choose());
-    a run that misses it gets None, never a guess."""
+    a run that misses it gets None, never a guess. Setting `interrupted` ends both runs at their next
+    batch (the caller then discards the result)."""
     device = device or choose()
+    interrupted = interrupted or threading.Event()
     data = load_fashion_mnist().to(device)       # before the clocks start, as the app's workers hold it
     if progress:
         progress(f"ours: training the default live recipe on {device}")
-    ours = run_ours(data, cap_s, progress, device)
+    ours = run_ours(data, cap_s, progress, device, interrupted)
     ours_peak = peak_memory_mb()   # before the reference adds its own
     if progress:
         progress("reference: training the tutorial CNN")
-    ref = run_reference(data, reference_cap_s, progress, device)
+    ref = run_reference(data, reference_cap_s, progress, device, interrupted)
     # If a run missed 90%, compare against its cap instead and say so: a bound, not a measurement.
     ours_time = ours["time_to_90_s"]
     ref_time = ref["time_to_90_s"] if ref["time_to_90_s"] is not None else reference_cap_s

@@ -243,7 +243,9 @@ def cmd_fit_unfamiliar(args) -> int:
 
 def cmd_bench(args) -> int:
     with tqdm(desc="bench", bar_format="{desc}: {elapsed} {postfix}", disable=args.json) as bar:
-        result = run_bench(progress=lambda text: bar.set_postfix_str(text), device=args.device)
+        result = run_bench(progress=lambda text: bar.set_postfix_str(text), device=args.device,
+                           interrupted=INTERRUPTED)
+    raise_if_interrupted()
     print(json.dumps(result) if args.json else format_bench(result))
     return 0
 

@@ -161,6 +161,32 @@ def test_an_interrupt_whose_raise_was_swallowed_still_stops_training(data, monke
     assert len(steps) == 1 and steps[0].stopped       # the DoneEvent alone: not one batch trained
 
 
+def test_an_interrupt_whose_raise_was_swallowed_still_stops_the_benchmark(data, monkeypatch):
+    """The same flag ends both of the benchmark's runs at their next batch, and `bench` prints no result."""
+    import argparse
+
+    from fashion import bench, cli
+
+    steps = []
+    real_train = bench.train
+
+    def counted(*args, **kwargs):
+        for event in real_train(*args, **kwargs):
+            steps.append(event)
+            yield event
+
+    monkeypatch.setattr(bench, "train", counted)
+    cli.INTERRUPTED.set()
+    try:
+        with pytest.raises(cli.Interrupted):
+            cli.cmd_bench(argparse.Namespace(json=True, device=torch.device("cpu")))
+        result = bench.run_bench(interrupted=cli.INTERRUPTED, device=torch.device("cpu"))
+    finally:
+        cli.INTERRUPTED.clear()
+    assert [type(e).__name__ for e in steps] == ["StepEvent", "DoneEvent"] * 2   # one batch each time
+    assert result["reference_images_per_s"] == 0 and not result["reached_90"]       # the reference: none
+
+
 def test_an_interrupt_inside_c_code_still_exits_130(tmp_path):
     """The signal may land while PyTorch's C code runs Python source (PyRun_String): a plain KeyboardInterrupt
     raised there made CPython end a `python -m` process by SIGINT after main had caught it and returned 130."""
