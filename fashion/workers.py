@@ -12,11 +12,10 @@ from __future__ import annotations
 import io
 import multiprocessing
 import queue
-import sys
 import threading
-import types
 from collections.abc import Iterator
 from dataclasses import replace
+from multiprocessing import spawn
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -63,15 +62,27 @@ class Worker:
         self.events.close()
 
 
+_start_lock = threading.Lock()     # one start at a time swaps spawn's function and puts it back
+
+
 def start_without_main(process) -> None:
-    """Start a spawned process without running the parent's main script in it. Spawn runs that script
-    to find what was defined there; under `streamlit run app.py` it is the whole app, which fails there."""
-    main = sys.modules["__main__"]
-    sys.modules["__main__"] = types.ModuleType("__main__")       # no file: nothing to run
-    try:
-        process.start()
-    finally:
-        sys.modules["__main__"] = main
+    """Start a spawned process without running the parent's main script in it. Spawn hands the child that
+    script to run, to find what was defined there; under `streamlit run app.py` it is the whole app, which
+    fails there. Hiding it in `sys.modules` is not enough: every script run of every session sets
+    `__main__` anew, and one landing during a start handed the app to the worker, which died before its
+    job began (seen once in a fresh-clone CI run). So the script is left out of what spawn hands the child."""
+    with _start_lock:
+        prepare = spawn.get_preparation_data
+        spawn.get_preparation_data = lambda name: without_main(prepare(name))
+        try:
+            process.start()
+        finally:
+            spawn.get_preparation_data = prepare
+
+
+def without_main(preparation: dict) -> dict:
+    return {key: value for key, value in preparation.items()
+            if key not in ("init_main_from_path", "init_main_from_name")}
 
 
 # Workers waiting for a job. A job takes one (or starts one) and gives it back when it ends well: with one

@@ -1,7 +1,9 @@
 """Training in worker processes, as the app does: events back, stop, a dead worker, no data."""
 import os
 import signal
+import sys
 import time
+import types
 
 import pytest
 
@@ -9,6 +11,7 @@ from conftest import wait_until
 from fashion.config import TrainConfig
 from fashion.jobs import DONE, FAILED, STOPPED, JobQueue, Parent, in_worker_processes
 from fashion.model import FashionCNN
+from fashion.workers import SPAWN, start_without_main
 
 QUICK = TrainConfig(max_steps=8, eval_every=1000)
 LONG = TrainConfig(epochs=5, eval_every=100_000)
@@ -143,3 +146,28 @@ def test_a_learning_rate_sweep_runs_in_a_worker(queue):
     wait_until(lambda: job.finished, timeout=180)
     snap = job.snapshot()
     assert snap.state == DONE and isinstance(snap.result, SweepDone) and snap.result.suggested is not None
+
+
+class ScriptRunDuringStart(SPAWN.Process):
+    """A process whose start lets a script run set `__main__` to a page first, as another session's would."""
+
+    def __init__(self, page: str):
+        super().__init__(daemon=True)
+        self.page = page
+
+    def start(self):
+        sys.modules["__main__"] = types.ModuleType("__main__")
+        sys.modules["__main__"].__file__ = self.page
+        super().start()
+
+
+def test_a_script_run_during_a_worker_start_does_not_hand_the_worker_the_app(tmp_path, monkeypatch):
+    """Streamlit sets `__main__` to the page at every script run of every session; one that lands while a
+    worker starts must not make the worker run the page."""
+    ran = tmp_path / "ran"
+    (tmp_path / "page.py").write_text(f"open({str(ran)!r}, 'w').close()\n")
+    monkeypatch.setitem(sys.modules, "__main__", sys.modules["__main__"])    # put back afterwards
+    process = ScriptRunDuringStart(str(tmp_path / "page.py"))
+    start_without_main(process)
+    process.join(timeout=60)
+    assert process.exitcode == 0 and not ran.exists()
