@@ -137,6 +137,15 @@ def test_sigterm_ends_training_like_ctrl_c(tmp_path):
     assert not out.exists()
 
 
+def counting(train, steps: list):
+    """`train`, with every event it yields also put in `steps`."""
+    def counted(*args, **kwargs):
+        for event in train(*args, **kwargs):
+            steps.append(event)
+            yield event
+    return counted
+
+
 def test_an_interrupt_whose_raise_was_swallowed_still_stops_training(data, monkeypatch):
     """A signal's raise can land where Python swallows it (a __del__, a callback); the flag it also sets
     stops the run at its next batch, and the command ends as interrupted, with no model to save."""
@@ -144,14 +153,7 @@ def test_an_interrupt_whose_raise_was_swallowed_still_stops_training(data, monke
     from fashion.config import TrainConfig
 
     steps = []
-    real_train = cli.train
-
-    def counted(*args, **kwargs):
-        for event in real_train(*args, **kwargs):
-            steps.append(event)
-            yield event
-
-    monkeypatch.setattr(cli, "train", counted)
+    monkeypatch.setattr(cli, "train", counting(cli.train, steps))
     cli.INTERRUPTED.set()             # as the handler does, before its raise went astray
     try:
         with pytest.raises(cli.Interrupted):
@@ -168,14 +170,7 @@ def test_an_interrupt_whose_raise_was_swallowed_still_stops_the_benchmark(data, 
     from fashion import bench, cli
 
     steps = []
-    real_train = bench.train
-
-    def counted(*args, **kwargs):
-        for event in real_train(*args, **kwargs):
-            steps.append(event)
-            yield event
-
-    monkeypatch.setattr(bench, "train", counted)
+    monkeypatch.setattr(bench, "train", counting(bench.train, steps))
     cli.INTERRUPTED.set()
     try:
         with pytest.raises(cli.Interrupted):
