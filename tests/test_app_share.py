@@ -141,3 +141,5 @@ def test_the_parallel_view_appears_once_two_runs_exist():
     assert axes["learning rate"]["ticktext"] == ["0.002", "0.4"]                    # log10, ticked at the values
     assert axes["learning rate"]["values"][0] - axes["learning rate"]["values"][1] == pytest.approx(math.log10(200))
     assert axes["test accuracy"]["values"] == [0.909, 0.87]
+    assert axes["batch size"]["tickvals"] == [256] and axes["seed"]["tickvals"] == [0]     # shared: one tick
+    assert "tickvals" not in axes["test accuracy"]                               # apart: Plotly's own scale

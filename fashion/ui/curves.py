@@ -108,19 +108,29 @@ def parallel_figure(runs: list) -> go.Figure:
     accuracy = [run.accuracy for run in runs]
     dimensions = [
         categories("architecture", [run.architecture for run in runs]),
-        dict(label="epochs", values=[c["epochs"] for c in configs]),
-        dict(label="batch size", values=[c["batch_size"] for c in configs]),
+        numbers("epochs", [c["epochs"] for c in configs]),
+        numbers("batch size", [c["batch_size"] for c in configs]),
         log_scale("learning rate", [c["lr"] for c in configs]),
         categories("optimizer", [c["optimizer"] for c in configs], OPTIMIZERS),
         categories("augmentation", ["on" if c["augment"] else "off" for c in configs], ("off", "on")),
-        dict(label="seed", values=[c["seed"] for c in configs]),
-        dict(label="test accuracy", values=accuracy, tickformat=".1%"),
+        numbers("seed", [c["seed"] for c in configs]),
+        numbers("test accuracy", accuracy, tickformat=".1%"),
     ]
     fig = go.Figure(go.Parcoords(dimensions=dimensions, line=dict(
         color=accuracy, colorscale="Viridis", showscale=True, colorbar=dict(title="test accuracy", tickformat=".0%"))))
     fig.update_layout(height=420, margin=dict(l=150, r=40, t=110, b=30),
                       title=dict(text="Settings against final test accuracy, one line per run", font=dict(size=14)))
     return fig
+
+
+def numbers(label: str, values: list[float], **style) -> dict:
+    """A parallel-coordinates axis of numbers. One that every run shares is ticked at that value alone and
+    centred: Plotly would otherwise tick a made-up scale around it (230 to 280 when every run has batch 256)."""
+    axis = dict(label=label, values=values, **style)
+    if len(set(values)) == 1:
+        value = values[0]
+        axis.update(tickvals=[value], range=[value - (abs(value) / 10 or 1), value + (abs(value) / 10 or 1)])
+    return axis
 
 
 def categories(label: str, values: list[str], order: tuple[str, ...] = ()) -> dict:
