@@ -41,16 +41,14 @@ SIDE = 112                 # the dataset image is drawn at this size before it i
 CANVAS = 168               # room for the widest, tilted item
 WIDTHS = (0.75, 1.4)       # the item's width against the dataset's: photographed garments lie wider
 MAX_TILT = 8.0             # degrees
-SHIPPED_STEPS = 45 * 234   # the shipped recipe: 45 epochs of 234 batches of 256
 
 
 def photographed(image: np.ndarray, rng: np.random.Generator, texture: bool = True) -> tuple[np.ndarray, np.ndarray]:
     """A 28x28 uint8 dataset image as a photo's grey levels and the item's mask, on a CANVAS square."""
     tilt = rng.uniform(-MAX_TILT, MAX_TILT)
     shade = warped(image, rng.uniform(*WIDTHS), tilt)
-    mask = (shade > 0.05).astype(np.uint8)
-    mask = outline(mask, rng)
-    return paint(shade, mask.astype(bool), rng, texture), mask.astype(bool)
+    inside = outline((shade > 0.05).astype(np.uint8), rng).astype(bool)
+    return paint(shade, inside, rng, texture), inside
 
 
 def warped(image: np.ndarray, width: float, tilt: float) -> np.ndarray:
@@ -132,9 +130,10 @@ def cmd_train(args) -> None:
     renderings = torch.load(args.renderings)
     both = FashionMNIST(torch.cat([data.train_images, renderings]), torch.cat([data.train_labels] * 2),
                         data.test_images, data.test_labels)
-    steps_per_epoch = len(both.train_images) // 256
-    config = replace(shipped_config(), seed=args.seed, max_steps=SHIPPED_STEPS,
-                     epochs=-(-SHIPPED_STEPS // steps_per_epoch))
+    shipped = shipped_config()
+    steps = shipped.epochs * shipped.steps_per_epoch()     # the shipped run's steps, over twice the images
+    config = replace(shipped, seed=args.seed, max_steps=steps,
+                     epochs=-(-steps // shipped.steps_per_epoch(len(both.train_images))))
     done = cli.train_with_progress(config, both, torch.device("cpu"), "originals + renderings")
     card = scored_card(done.model, config, data, False, done.elapsed_s, done.step, done.device)
     cli.save_and_say(done.model, card, args.out)
